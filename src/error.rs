@@ -1,0 +1,138 @@
+//! Configuration errors: [`PolicyError`] lists every [`Issue`] found by
+//! [`PolicyBuilder::build`](crate::PolicyBuilder::build) at once.
+
+use std::fmt;
+
+/// Every problem found in a CORS configuration, reported together.
+///
+/// Returned by [`PolicyBuilder::build`](crate::PolicyBuilder::build). Its
+/// `Display` lists each problem on its own line with the offending input and a
+/// fix hint, so a misconfigured service fails at start-up with one readable
+/// message instead of misbehaving at run time.
+///
+/// ```
+/// use tower_cors::{CorsPolicy, IssueKind};
+///
+/// let err = CorsPolicy::builder()
+///     .allow_any_origin()
+///     .allow_credentials(true)
+///     .allow_headers(["bad header"])
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(err.issues().len(), 2);
+/// assert_eq!(err.issues()[0].kind(), IssueKind::AnyOriginWithCredentials);
+/// assert!(err.to_string().contains("allow_credentials(true)"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    issues: Vec<Issue>,
+}
+
+impl PolicyError {
+    pub(crate) fn new(issues: Vec<Issue>) -> Self {
+        Self { issues }
+    }
+
+    /// The problems, in the order the configuration was checked (never empty).
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
+    }
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.issues.as_slice() {
+            [one] => write!(f, "invalid CORS policy: {one}"),
+            many => {
+                write!(f, "invalid CORS policy ({} problems):", many.len())?;
+                for issue in many {
+                    write!(f, "\n  - {issue}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// One problem in a CORS configuration: what kind, the offending input, and
+/// how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    kind: IssueKind,
+    input: String,
+    message: String,
+}
+
+impl Issue {
+    pub(crate) fn new(
+        kind: IssueKind,
+        input: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            input: input.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The class of problem.
+    pub fn kind(&self) -> IssueKind {
+        self.kind
+    }
+
+    /// The configuration value at fault, as given (empty when the problem is a
+    /// combination of settings rather than one value).
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The class of an [`Issue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IssueKind {
+    /// No origin is allowed: neither an origin, a pattern, a regex,
+    /// `allow_null_origin()` nor `allow_any_origin()` was configured.
+    NoOrigin,
+    /// An exact origin is not in the form browsers send (`scheme://host[:port]`,
+    /// lowercase, no default port, no path, punycode host).
+    InvalidOrigin,
+    /// A subdomain or port pattern is malformed.
+    InvalidPattern,
+    /// A subdomain pattern sits directly over a public suffix (`https://*.com`),
+    /// so anyone could register a matching origin.
+    PublicSuffixPattern,
+    /// A regular expression origin is invalid or unsafe.
+    InvalidRegex,
+    /// `allow_any_origin()` together with `allow_credentials(true)`: browsers
+    /// reject `*` with credentials, and reflecting every origin instead would
+    /// let any site read credentialed responses (CVE-2018-20744 class).
+    AnyOriginWithCredentials,
+    /// `allow_any_origin()` together with explicit origins, patterns, regexes
+    /// or `allow_null_origin()`.
+    AnyOriginWithExplicitOrigins,
+    /// `allow_null_origin()` together with `allow_credentials(true)`.
+    NullOriginWithCredentials,
+    /// A `*` wildcard in allowed methods, allowed headers or exposed headers
+    /// together with credentials (browsers then read `*` literally).
+    WildcardWithCredentials,
+    /// A method that is not a valid token, a forbidden method, or one of the
+    /// methods browsers upper-case written in another case.
+    InvalidMethod,
+    /// A header name that is not a valid token.
+    InvalidHeaderName,
+    /// A header name that browsers never let scripts send (in
+    /// `allow_headers`) or never expose (in `expose_headers`).
+    ForbiddenHeaderName,
+    /// A preflight status other than 200 or 204.
+    InvalidPreflightStatus,
+}

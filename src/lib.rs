@@ -1,0 +1,74 @@
+//! CORS middleware for [`tower`](https://docs.rs/tower) services — axum,
+//! hyper, tonic — that validates its policy at build time and answers every
+//! request the way browsers expect.
+//!
+//! - [`PolicyBuilder`] checks the whole configuration in
+//!   [`build`](PolicyBuilder::build) and reports **every** problem at once:
+//!   origins not in the form browsers send, patterns over public suffixes,
+//!   `*` with credentials, `null` with credentials, invalid tokens.
+//! - [`CorsLayer`] answers preflights itself (so it works in front of
+//!   authentication), decorates **every** response of an allowed origin
+//!   (errors included), merges `Vary`, owns the `Access-Control-*` headers
+//!   so they are never duplicated, and never gives a refused origin any of
+//!   them.
+//! - [`CorsPolicy::evaluate`] tells, without side effects, what will be
+//!   answered to a request and why.
+//!
+//! ```
+//! use std::time::Duration;
+//! use axum::{routing::post, Router};
+//! use http::Method;
+//! use tower_cors::{CorsLayer, CorsPolicy};
+//!
+//! let policy = CorsPolicy::builder()
+//!     .allow_origin("https://app.example.com")
+//!     .allow_origin_pattern("https://*.example.com")
+//!     .allow_methods([Method::GET, Method::POST, Method::PUT])
+//!     .allow_headers(["content-type", "authorization"])
+//!     .allow_credentials(true)
+//!     .max_age(Duration::from_secs(600))
+//!     .build()?;
+//!
+//! let app: Router = Router::new()
+//!     .route("/api/users", post(|| async { "created" }))
+//!     // .route_layer(auth) — authentication goes inside CORS
+//!     .layer(CorsLayer::new(policy));
+//! # Ok::<(), tower_cors::PolicyError>(())
+//! ```
+//!
+//! See [`docs::ordering`] for where the layer goes, and the
+//! [Fetch standard](https://fetch.spec.whatwg.org/#http-cors-protocol) for
+//! the protocol.
+//!
+//! # Features
+//!
+//! - `regex`: [`PolicyBuilder::allow_origin_regex`], anchored regular
+//!   expressions over the whole origin.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod body;
+mod error;
+mod future;
+mod headers;
+mod layer;
+mod matcher;
+mod origin;
+mod policy;
+mod service;
+
+pub use body::CorsBody;
+pub use error::{Issue, IssueKind, PolicyError};
+pub use future::ResponseFuture;
+pub use layer::CorsLayer;
+pub use policy::{CorsPolicy, Decision, HeaderArg, MethodArg, PolicyBuilder, Refusal};
+pub use service::CorsService;
+
+/// Long-form guides.
+pub mod docs {
+    #[doc = include_str!("../docs/ordering.md")]
+    pub mod ordering {}
+}

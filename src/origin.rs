@@ -1,0 +1,496 @@
+//! Origins: the zero-allocation parse of a request's `Origin` header and the
+//! canonical form of configured origins.
+//!
+//! Browsers serialize origins as `scheme "://" host [ ":" port ]` with a
+//! lowercase scheme and host, no default port, no path and punycode hosts
+//! (Fetch `#origin-header`, `serialized-origin`). Anything else did not come
+//! from a browser's own serialization and is refused.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Longest `Origin` header value accepted; longer values are refused before
+/// any parsing. A DNS name is at most 253 bytes, so real origins stay far
+/// below this.
+pub(crate) const MAX_ORIGIN_LEN: usize = 1024;
+
+/// A request origin, borrowed from the header bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Origin<'a> {
+    pub(crate) scheme: &'a [u8],
+    /// Lowercase host; IPv6 literals keep their brackets.
+    pub(crate) host: &'a [u8],
+    /// Whether `host` is an IP literal (never matched by subdomain patterns).
+    pub(crate) host_is_ip: bool,
+    pub(crate) port: Option<u16>,
+}
+
+impl<'a> Origin<'a> {
+    /// Parses a request's `Origin` value in the exact form browsers send.
+    /// Returns `None` for anything else (including `null`).
+    pub(crate) fn parse(bytes: &'a [u8]) -> Option<Self> {
+        if bytes.is_empty() || bytes.len() > MAX_ORIGIN_LEN {
+            return None;
+        }
+        let sep = find(bytes, b"://")?;
+        let scheme = &bytes[..sep];
+        if !is_scheme(scheme) {
+            return None;
+        }
+        let authority = &bytes[sep + 3..];
+        let (host, host_is_ip, rest) = if authority.first() == Some(&b'[') {
+            let close = authority.iter().position(|&b| b == b']')?;
+            let host = &authority[..=close];
+            if !is_ipv6_literal(&host[1..close]) {
+                return None;
+            }
+            (host, true, &authority[close + 1..])
+        } else {
+            let end = authority
+                .iter()
+                .position(|&b| b == b':')
+                .unwrap_or(authority.len());
+            let host = &authority[..end];
+            (host, is_domain_or_ipv4(host)?, &authority[end..])
+        };
+        let port = match rest {
+            [] => None,
+            [b':', digits @ ..] => Some(parse_port(digits)?),
+            _ => return None,
+        };
+        Some(Self {
+            scheme,
+            host,
+            host_is_ip,
+            port,
+        })
+    }
+}
+
+/// `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`, lowercase only.
+fn is_scheme(s: &[u8]) -> bool {
+    match s.split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_lowercase()
+                && rest.iter().all(|&b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
+                })
+        }
+        None => false,
+    }
+}
+
+/// Validates a lowercase ASCII host (DNS name or dotted IPv4). Returns
+/// whether it is an IPv4 address.
+fn is_domain_or_ipv4(host: &[u8]) -> Option<bool> {
+    if host.is_empty() || host.len() > 253 {
+        return None;
+    }
+    let mut all_numeric = true;
+    for label in host.split(|&b| b == b'.') {
+        if label.is_empty() || label.len() > 63 {
+            return None;
+        }
+        if !label
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return None;
+        }
+        all_numeric &= label.iter().all(u8::is_ascii_digit);
+    }
+    // Browsers serialize IPv4 hosts in dotted-decimal form; a host whose last
+    // label is numeric is an IPv4 address to the URL parser.
+    let last_numeric = host
+        .rsplit(|&b| b == b'.')
+        .next()
+        .is_some_and(|l| l.iter().all(u8::is_ascii_digit));
+    if last_numeric {
+        let text = std::str::from_utf8(host).ok()?;
+        let addr: Ipv4Addr = text.parse().ok()?;
+        // Canonical only (no leading zeros): re-serializing must give the same length.
+        if !all_numeric || ipv4_len(addr) != host.len() {
+            return None;
+        }
+        return Some(true);
+    }
+    Some(false)
+}
+
+fn ipv4_len(addr: Ipv4Addr) -> usize {
+    addr.octets()
+        .iter()
+        .map(|&o| match o {
+            0..=9 => 1,
+            10..=99 => 2,
+            _ => 3,
+        })
+        .sum::<usize>()
+        + 3
+}
+
+/// The inside of `[...]`: lowercase hex digits, `:` and `.` only, and it must
+/// parse as an IPv6 address. (Exact RFC 5952 form is enforced by comparing
+/// with configured origins, which are canonicalized.)
+fn is_ipv6_literal(s: &[u8]) -> bool {
+    s.len() <= 45
+        && s.iter()
+            .all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b':' || b == b'.')
+        && std::str::from_utf8(s)
+            .ok()
+            .and_then(|t| t.parse::<Ipv6Addr>().ok())
+            .is_some()
+}
+
+/// `1*5DIGIT`, no leading zero, at most 65535.
+fn parse_port(digits: &[u8]) -> Option<u16> {
+    if digits.is_empty() || digits.len() > 5 || (digits[0] == b'0' && digits.len() > 1) {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u32::from(d - b'0');
+    }
+    u16::try_from(value).ok()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The default port of a scheme, which browsers omit from origins.
+pub(crate) fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
+    }
+}
+
+/// A configured origin split into parts, before canonicalization.
+#[derive(Debug)]
+pub(crate) struct ConfigOrigin {
+    pub(crate) scheme: String,
+    pub(crate) host: String,
+    /// `None` when absent; the raw text when present (may be `*` for patterns).
+    pub(crate) port: Option<String>,
+    /// What was dropped or changed, for the fix hint.
+    pub(crate) fixes: Vec<&'static str>,
+}
+
+/// Splits a configured origin (or pattern) into scheme, host and port,
+/// normalizing what can be normalized and recording each change.
+pub(crate) fn split_config_origin(input: &str) -> Result<ConfigOrigin, String> {
+    let mut fixes = Vec::new();
+    let trimmed = input.trim();
+    if trimmed.len() != input.len() {
+        fixes.push("remove the surrounding whitespace");
+    }
+    let Some((scheme, rest)) = trimmed.split_once("://") else {
+        let example = trimmed.trim_end_matches('/');
+        return Err(format!(
+            "{input:?} is not an origin: add the scheme, e.g. \"https://{example}\""
+        ));
+    };
+    if scheme.is_empty() || !is_scheme(scheme.to_ascii_lowercase().as_bytes()) {
+        return Err(format!(
+            "{input:?} is not an origin: {scheme:?} is not a valid scheme"
+        ));
+    }
+    if scheme.bytes().any(|b| b.is_ascii_uppercase()) {
+        fixes.push("lowercase the scheme");
+    }
+    let scheme = scheme.to_ascii_lowercase();
+
+    let mut authority = rest;
+    if let Some(cut) = rest.find(['/', '?', '#']) {
+        authority = &rest[..cut];
+        if &rest[cut..] == "/" {
+            fixes.push("remove the trailing \"/\"");
+        } else {
+            fixes.push("remove the path, query and fragment");
+        }
+    }
+    if authority.contains('@') {
+        return Err(format!(
+            "{input:?} is not an origin: remove the user info before \"@\" (browsers never send it)"
+        ));
+    }
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let Some(close) = inner.find(']') else {
+            return Err(format!(
+                "{input:?} is not an origin: unclosed \"[\" in the host"
+            ));
+        };
+        let literal = &inner[..close];
+        let Ok(addr) = literal.parse::<Ipv6Addr>() else {
+            return Err(format!(
+                "{input:?} is not an origin: {literal:?} is not an IPv6 address"
+            ));
+        };
+        let canonical = format!("[{addr}]");
+        if canonical[1..canonical.len() - 1] != *literal {
+            fixes.push("write the IPv6 address in its canonical form");
+        }
+        let after = &inner[close + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.to_owned()),
+            None if after.is_empty() => None,
+            None => {
+                return Err(format!(
+                    "{input:?} is not an origin: unexpected {after:?} after the host"
+                ))
+            }
+        };
+        (canonical, port)
+    } else {
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p.to_owned())),
+            None => (authority, None),
+        };
+        (canonical_host(input, host, &mut fixes)?, port)
+    };
+    Ok(ConfigOrigin {
+        scheme,
+        host,
+        port,
+        fixes,
+    })
+}
+
+/// Lowercases, converts to punycode and validates a configured DNS or IPv4 host.
+fn canonical_host(
+    input: &str,
+    host: &str,
+    fixes: &mut Vec<&'static str>,
+) -> Result<String, String> {
+    if host.is_empty() {
+        return Err(format!("{input:?} is not an origin: the host is empty"));
+    }
+    if host == "*" || host.starts_with("*.") {
+        // Patterns handle their wildcard label before calling this.
+        return Err(format!(
+            "{input:?} is not an origin: the host is a wildcard"
+        ));
+    }
+    let ascii = if host.is_ascii() {
+        if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            fixes.push("lowercase the host");
+        }
+        host.to_ascii_lowercase()
+    } else {
+        match idna::domain_to_ascii(host) {
+            Ok(a) if !a.is_empty() => {
+                fixes.push("use the punycode form of the host, as browsers send it");
+                a
+            }
+            _ => {
+                return Err(format!(
+                    "{input:?} is not an origin: {host:?} is not a valid host name"
+                ))
+            }
+        }
+    };
+    match is_domain_or_ipv4(ascii.as_bytes()) {
+        Some(_) => Ok(ascii),
+        None => {
+            // Maybe an IPv4 address in a non-canonical spelling.
+            if let Ok(addr) = ascii.parse::<Ipv4Addr>() {
+                fixes.push("write the IPv4 address in dotted-decimal form");
+                return Ok(addr.to_string());
+            }
+            Err(format!(
+                "{input:?} is not an origin: {host:?} is not a valid host name (letters, digits, \"-\", \"_\" and non-empty labels separated by \".\")"
+            ))
+        }
+    }
+}
+
+/// Parses a numeric port of a configured origin; `None` when invalid.
+pub(crate) fn parse_config_port(text: &str) -> Option<u16> {
+    if text.is_empty() || text.len() > 5 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Canonicalizes a configured exact origin. `Err` carries the message shown
+/// to the user: either why it is no origin, or the corrected form.
+pub(crate) fn canonical_origin(input: &str) -> Result<String, String> {
+    match input.trim() {
+        "null" => {
+            return Err(format!(
+                "{input:?} is not an exact origin: use allow_null_origin() to opt in to the opaque origin"
+            ))
+        }
+        "*" => {
+            return Err(format!(
+                "{input:?} is not an exact origin: use allow_any_origin() for a public policy"
+            ))
+        }
+        t if t.contains('*') => {
+            return Err(format!(
+                "{input:?} contains a wildcard: use allow_origin_pattern() for subdomain or port patterns"
+            ))
+        }
+        _ => {}
+    }
+    let mut parts = split_config_origin(input)?;
+    let port = match parts.port.as_deref() {
+        None => None,
+        Some(text) => match parse_config_port(text) {
+            Some(p) if Some(p) == default_port(&parts.scheme) => {
+                parts.fixes.push("remove the default port");
+                None
+            }
+            Some(p) => {
+                if text.starts_with('0') {
+                    parts.fixes.push("remove the leading zeros of the port");
+                }
+                Some(p)
+            }
+            None if text.is_empty() => {
+                parts.fixes.push("remove the empty port");
+                None
+            }
+            None => {
+                return Err(format!(
+                    "{input:?} is not an origin: {text:?} is not a port number"
+                ))
+            }
+        },
+    };
+    let canonical = match port {
+        Some(p) => format!("{}://{}:{p}", parts.scheme, parts.host),
+        None => format!("{}://{}", parts.scheme, parts.host),
+    };
+    if canonical == input {
+        Ok(canonical)
+    } else {
+        let why = if parts.fixes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.fixes.join(", "))
+        };
+        Err(format!(
+            "{input:?} is not an origin as browsers send it{why}: did you mean {canonical:?}?"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_browser_serializations() {
+        let cases: &[(&str, &str, &str, bool, Option<u16>)] = &[
+            ("https://example.com", "https", "example.com", false, None),
+            (
+                "http://localhost:3000",
+                "http",
+                "localhost",
+                false,
+                Some(3000),
+            ),
+            (
+                "http://127.0.0.1:8080",
+                "http",
+                "127.0.0.1",
+                true,
+                Some(8080),
+            ),
+            ("http://[::1]:80", "http", "[::1]", true, Some(80)),
+            (
+                "chrome-extension://abcdef",
+                "chrome-extension",
+                "abcdef",
+                false,
+                None,
+            ),
+            (
+                "https://xn--bcher-kva.example",
+                "https",
+                "xn--bcher-kva.example",
+                false,
+                None,
+            ),
+        ];
+        for &(input, scheme, host, ip, port) in cases {
+            let o =
+                Origin::parse(input.as_bytes()).unwrap_or_else(|| panic!("{input} should parse"));
+            assert_eq!(o.scheme, scheme.as_bytes(), "{input}");
+            assert_eq!(o.host, host.as_bytes(), "{input}");
+            assert_eq!(o.host_is_ip, ip, "{input}");
+            assert_eq!(o.port, port, "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_browsers_never_send() {
+        let long = format!("https://{}.com", "a".repeat(MAX_ORIGIN_LEN));
+        let cases = [
+            "",
+            "null",
+            "example.com",
+            "https://",
+            "https://example.com/",
+            "https://Example.com",
+            "HTTPS://example.com",
+            "https://user@example.com",
+            "https://example.com:",
+            "https://example.com:0443",
+            "https://example.com:65536",
+            "https://example..com",
+            "https://.example.com",
+            "https://example.com.",
+            "https://exa mple.com",
+            "https://example.com\r",
+            "https://127.000.0.1",
+            "https://1.2.3",
+            "http://[::1",
+            "http://[::g]",
+            "https://example.com:80:80",
+            long.as_str(),
+        ];
+        for input in cases {
+            assert_eq!(
+                Origin::parse(input.as_bytes()),
+                None,
+                "{input:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn canonicalizes_configured_origins() {
+        let ok = [
+            "https://example.com",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+            "http://127.0.0.1",
+        ];
+        for input in ok {
+            assert_eq!(canonical_origin(input).as_deref(), Ok(input));
+        }
+        let fixes = [
+            ("https://example.com/", "https://example.com"),
+            ("https://Example.COM", "https://example.com"),
+            ("HTTPS://example.com", "https://example.com"),
+            ("https://example.com:443", "https://example.com"),
+            ("http://example.com:80/path?q", "http://example.com"),
+            ("https://bücher.example", "https://xn--bcher-kva.example"),
+            (" https://example.com ", "https://example.com"),
+            ("http://[0:0::1]:8080", "http://[::1]:8080"),
+        ];
+        for (input, canonical) in fixes {
+            let err = canonical_origin(input).unwrap_err();
+            assert!(
+                err.ends_with(&format!("did you mean {canonical:?}?")),
+                "{input}: {err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,577 @@
+//! [`PolicyBuilder`]: collects the configuration, then validates and
+//! compiles it in one step, [`PolicyBuilder::build`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method, StatusCode};
+
+use super::{Compiled, CorsPolicy, Origins};
+use crate::error::{Issue, IssueKind, PolicyError};
+use crate::headers::{
+    is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header,
+    NORMALIZED_METHODS,
+};
+use crate::matcher::OriginMatcher;
+use crate::origin::canonical_origin;
+
+/// A method accepted by [`PolicyBuilder::allow_methods`]: an
+/// [`http::Method`], or a string (checked by `build()`).
+#[derive(Debug, Clone)]
+pub struct MethodArg(Result<Method, String>);
+
+impl From<Method> for MethodArg {
+    fn from(m: Method) -> Self {
+        Self(Ok(m))
+    }
+}
+
+impl From<&Method> for MethodArg {
+    fn from(m: &Method) -> Self {
+        Self(Ok(m.clone()))
+    }
+}
+
+impl From<&str> for MethodArg {
+    fn from(s: &str) -> Self {
+        Self(Method::from_bytes(s.as_bytes()).map_err(|_| s.to_owned()))
+    }
+}
+
+impl From<String> for MethodArg {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
+    }
+}
+
+/// A header name accepted by [`PolicyBuilder::allow_headers`] and
+/// [`PolicyBuilder::expose_headers`]: an [`http::HeaderName`], or a string
+/// (checked by `build()`; any case).
+#[derive(Debug, Clone)]
+pub struct HeaderArg(Result<HeaderName, String>);
+
+impl From<HeaderName> for HeaderArg {
+    fn from(h: HeaderName) -> Self {
+        Self(Ok(h))
+    }
+}
+
+impl From<&HeaderName> for HeaderArg {
+    fn from(h: &HeaderName) -> Self {
+        Self(Ok(h.clone()))
+    }
+}
+
+impl From<&str> for HeaderArg {
+    fn from(s: &str) -> Self {
+        Self(HeaderName::from_bytes(s.as_bytes()).map_err(|_| s.to_owned()))
+    }
+}
+
+impl From<String> for HeaderArg {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
+    }
+}
+
+/// Collects a CORS configuration; [`build`](Self::build) validates all of it
+/// and compiles a [`CorsPolicy`].
+///
+/// Methods never fail mid-chain: every problem is reported by `build()`, all
+/// at once. Calls accumulate: `allow_origin`, `allow_origins`,
+/// `allow_origin_pattern` (and `allow_origin_regex`) add to one allow-list.
+///
+/// ```
+/// use tower_cors::CorsPolicy;
+///
+/// let err = CorsPolicy::builder()
+///     .allow_origin("https://example.com/")
+///     .allow_origin_pattern("https://*.com")
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid CORS policy (2 problems):\n  \
+///      - \"https://example.com/\" is not an origin as browsers send it (remove the trailing \"/\"): did you mean \"https://example.com\"?\n  \
+///      - \"https://*.com\" covers the public suffix \"com\", under which anyone can register a domain: use a pattern over a domain you control, e.g. \"https://*.example.com\"",
+/// );
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "call build() to get a CorsPolicy"]
+pub struct PolicyBuilder {
+    origins: Vec<String>,
+    patterns: Vec<String>,
+    #[cfg(feature = "regex")]
+    regexes: Vec<String>,
+    any_origin: bool,
+    null_origin: bool,
+    methods: Vec<MethodArg>,
+    headers: Vec<HeaderArg>,
+    expose: Vec<HeaderArg>,
+    credentials: bool,
+    max_age: Option<Duration>,
+    preflight_status: StatusCode,
+    strict: bool,
+}
+
+impl Default for PolicyBuilder {
+    fn default() -> Self {
+        Self {
+            origins: Vec::new(),
+            patterns: Vec::new(),
+            #[cfg(feature = "regex")]
+            regexes: Vec::new(),
+            any_origin: false,
+            null_origin: false,
+            methods: Vec::new(),
+            headers: Vec::new(),
+            expose: Vec::new(),
+            credentials: false,
+            max_age: None,
+            preflight_status: StatusCode::NO_CONTENT,
+            strict: false,
+        }
+    }
+}
+
+impl PolicyBuilder {
+    /// Allows one exact origin, written as browsers send it:
+    /// `scheme://host[:port]`, lowercase, no default port, no path, no
+    /// trailing slash, punycode host. Anything else is a build error that
+    /// shows the corrected form.
+    ///
+    /// [MDN: Origin](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin)
+    pub fn allow_origin(mut self, origin: impl AsRef<str>) -> Self {
+        self.origins.push(origin.as_ref().to_owned());
+        self
+    }
+
+    /// Allows several exact origins (see [`allow_origin`](Self::allow_origin)).
+    pub fn allow_origins<I>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.origins
+            .extend(origins.into_iter().map(|o| o.as_ref().to_owned()));
+        self
+    }
+
+    /// Allows every origin matching a pattern with one wildcard:
+    ///
+    /// - `https://*.example.com`: one or more whole labels in front of
+    ///   `example.com` (not `example.com` itself, not `evilexample.com`),
+    ///   same scheme, default port;
+    /// - `https://*.example.com:8443`, `https://*.example.com:*`: with that
+    ///   port, or any port;
+    /// - `http://localhost:*`: one host on any port.
+    ///
+    /// A pattern directly over a public suffix (`https://*.com`,
+    /// `https://*.co.uk`, `https://*.github.io`) is a build error: anyone can
+    /// register a domain there. Every subdomain can then read your
+    /// responses, so a subdomain takeover or an XSS on any of them is a
+    /// breach; prefer exact origins when you can.
+    pub fn allow_origin_pattern(mut self, pattern: impl AsRef<str>) -> Self {
+        self.patterns.push(pattern.as_ref().to_owned());
+        self
+    }
+
+    /// Allows every origin fully matched by a regular expression (feature
+    /// `regex`).
+    ///
+    /// The expression is anchored: it must match the whole origin, never a
+    /// prefix or part of it. A bare `.` (not `\.`, `.*` or `.+`) is a build
+    /// error, as is an expression matching `null`, or — with credentials —
+    /// one matching unrelated origins. Prefer
+    /// [`allow_origin_pattern`](Self::allow_origin_pattern) when it can say
+    /// the same.
+    ///
+    /// ```
+    /// # use tower_cors::CorsPolicy;
+    /// let policy = CorsPolicy::builder()
+    ///     .allow_origin_regex(r"https://pr-[0-9]+\.preview\.example\.com")
+    ///     .build()?;
+    /// # Ok::<(), tower_cors::PolicyError>(())
+    /// ```
+    #[cfg(feature = "regex")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "regex")))]
+    pub fn allow_origin_regex(mut self, regex: impl AsRef<str>) -> Self {
+        self.regexes.push(regex.as_ref().to_owned());
+        self
+    }
+
+    /// Makes the policy public: `Access-Control-Allow-Origin: *` on every
+    /// response. Cannot be combined with explicit origins or credentials.
+    ///
+    /// Only for resources anyone may read: `*` also lets pages on the open
+    /// web read resources that are protected only by network position
+    /// (intranet, IP allow-list).
+    pub fn allow_any_origin(mut self) -> Self {
+        self.any_origin = true;
+        self
+    }
+
+    /// Allows the opaque origin `null`, sent by sandboxed iframes, `data:`
+    /// documents, `file:` pages — and by any attacker page that sandboxes
+    /// itself. Cannot be combined with credentials.
+    pub fn allow_null_origin(mut self) -> Self {
+        self.null_origin = true;
+        self
+    }
+
+    /// Methods a preflight may ask for, compared byte for byte (`patch` is
+    /// not `PATCH`; browsers upper-case only `DELETE`, `GET`, `HEAD`,
+    /// `OPTIONS`, `POST` and `PUT`). Sent in `Access-Control-Allow-Methods`.
+    ///
+    /// `GET`, `HEAD` and `POST` are CORS-safelisted: browsers never need them
+    /// listed, so they are always allowed. `"*"` allows every method, only
+    /// without credentials.
+    ///
+    /// [MDN: Access-Control-Allow-Methods](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Methods)
+    pub fn allow_methods<I>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<MethodArg>,
+    {
+        self.methods.extend(methods.into_iter().map(Into::into));
+        self
+    }
+
+    /// Request headers a script may send (compared case-insensitively), sent
+    /// in `Access-Control-Allow-Headers`. `"*"` allows every header except
+    /// `Authorization`, only without credentials; list `authorization`
+    /// explicitly beside it.
+    ///
+    /// [MDN: Access-Control-Allow-Headers](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Headers)
+    pub fn allow_headers<I>(mut self, headers: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<HeaderArg>,
+    {
+        self.headers.extend(headers.into_iter().map(Into::into));
+        self
+    }
+
+    /// Response headers a script may read beyond the safelisted ones
+    /// (`Cache-Control`, `Content-Language`, `Content-Length`,
+    /// `Content-Type`, `Expires`, `Last-Modified`, `Pragma`), sent in
+    /// `Access-Control-Expose-Headers`. `"*"` exposes all, only without
+    /// credentials.
+    ///
+    /// [MDN: Access-Control-Expose-Headers](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Expose-Headers)
+    pub fn expose_headers<I>(mut self, headers: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<HeaderArg>,
+    {
+        self.expose.extend(headers.into_iter().map(Into::into));
+        self
+    }
+
+    /// Allows credentialed requests (cookies, HTTP authentication, client
+    /// certificates): responses to allowed origins carry
+    /// `Access-Control-Allow-Credentials: true`. Requires explicit origins:
+    /// combining it with `allow_any_origin()`, `allow_null_origin()` or a `*`
+    /// wildcard is a build error.
+    pub fn allow_credentials(mut self, allow: bool) -> Self {
+        self.credentials = allow;
+        self
+    }
+
+    /// How long browsers may cache a preflight answer
+    /// (`Access-Control-Max-Age`, whole seconds). Without it browsers cache
+    /// for 5 seconds. Browsers cap the value: Chromium at 7200 s, Firefox at
+    /// 86400 s, Safari at 600 s; larger values are sent as given.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Status of an allowed preflight's answer: `204 No Content` (default) or
+    /// `200 OK` (for old clients that mishandle 204).
+    pub fn preflight_status(mut self, status: StatusCode) -> Self {
+        self.preflight_status = status;
+        self
+    }
+
+    /// Answers actual requests from refused origins with `403` without
+    /// calling the inner service (default: forward them, and let the browser
+    /// hide the response).
+    ///
+    /// Without it, a cross-origin "simple" request (a form-like `POST`) from
+    /// any site still runs its side effects; CORS only protects reading.
+    /// Note that browsers also send `Origin` on same-origin `POST`s: list
+    /// your own origin when you turn this on.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Validates the whole configuration and compiles it.
+    ///
+    /// # Errors
+    ///
+    /// A [`PolicyError`] listing every problem found, each with the offending
+    /// input and a fix.
+    ///
+    /// # Panics
+    ///
+    /// Never.
+    pub fn build(self) -> Result<CorsPolicy, PolicyError> {
+        let mut issues = Vec::new();
+        let origins = self.compile_origins(&mut issues);
+
+        let methods = self.compile_methods(&mut issues);
+        let (headers, any_header) = compile_names(
+            &self.headers,
+            "allow_headers",
+            self.credentials,
+            &mut issues,
+            |n| {
+                is_forbidden_request_header(n).then(|| {
+                if n == "cookie" || n == "cookie2" {
+                    "is a forbidden request header that scripts cannot set: remove it (cookies are sent when allow_credentials(true) is set and the request uses credentials)"
+                } else {
+                    "is a forbidden request header that scripts cannot set, so browsers never ask for it: remove it"
+                }
+            })
+            },
+        );
+        let (expose, any_expose) = compile_names(
+            &self.expose,
+            "expose_headers",
+            self.credentials,
+            &mut issues,
+            |n| {
+                is_forbidden_response_header(n)
+                    .then_some("is never exposed to scripts by browsers: remove it")
+            },
+        );
+        if self.preflight_status != StatusCode::OK
+            && self.preflight_status != StatusCode::NO_CONTENT
+        {
+            issues.push(Issue::new(
+                IssueKind::InvalidPreflightStatus,
+                self.preflight_status.as_str(),
+                format!(
+                    "preflight status {} is not 200 or 204: use StatusCode::NO_CONTENT (default) or StatusCode::OK",
+                    self.preflight_status.as_u16()
+                ),
+            ));
+        }
+        if !issues.is_empty() {
+            return Err(PolicyError::new(issues));
+        }
+        let (methods, any_method) = methods;
+        let allow_methods = join(methods.iter().map(Method::as_str), any_method);
+        let allow_headers = join(headers.iter().map(HeaderName::as_str), any_header);
+        let expose_headers = join(expose.iter().map(HeaderName::as_str), any_expose);
+        let max_age = self.max_age.map(|d| shared(HeaderValue::from(d.as_secs())));
+        Ok(CorsPolicy {
+            inner: Arc::new(Compiled {
+                origins: origins.unwrap_or(Origins::Any),
+                credentials: self.credentials,
+                methods,
+                any_method,
+                headers,
+                any_header,
+                allow_methods,
+                allow_headers,
+                expose_headers,
+                max_age,
+                preflight_status: self.preflight_status,
+                strict: self.strict,
+            }),
+        })
+    }
+
+    fn compile_origins(&self, issues: &mut Vec<Issue>) -> Option<Origins> {
+        let mut matcher = OriginMatcher::default();
+        for input in &self.origins {
+            match canonical_origin(input) {
+                Ok(canonical) => matcher.add_exact(canonical),
+                Err(message) => issues.push(Issue::new(IssueKind::InvalidOrigin, input, message)),
+            }
+        }
+        for input in &self.patterns {
+            if let Err(issue) = matcher.add_pattern(input) {
+                issues.push(issue);
+            }
+        }
+        #[cfg(feature = "regex")]
+        let has_regex = !self.regexes.is_empty();
+        #[cfg(not(feature = "regex"))]
+        let has_regex = false;
+        #[cfg(feature = "regex")]
+        if let Some(r) = crate::matcher::Regexes::compile(&self.regexes, self.credentials, issues) {
+            matcher.set_regexes(r);
+        }
+        if self.null_origin {
+            matcher.allow_null();
+        }
+        let explicit =
+            !self.origins.is_empty() || !self.patterns.is_empty() || has_regex || self.null_origin;
+        if self.any_origin {
+            if explicit {
+                issues.push(Issue::new(
+                    IssueKind::AnyOriginWithExplicitOrigins,
+                    "",
+                    "allow_any_origin() already allows every origin: remove the explicit origins, patterns and allow_null_origin(), or remove allow_any_origin()",
+                ));
+            }
+            if self.credentials {
+                issues.push(Issue::new(
+                    IssueKind::AnyOriginWithCredentials,
+                    "",
+                    "allow_any_origin() cannot be combined with allow_credentials(true): browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins with allow_origin() or allow_origin_pattern()",
+                ));
+            }
+            return Some(Origins::Any);
+        }
+        if self.null_origin && self.credentials {
+            issues.push(Issue::new(
+                IssueKind::NullOriginWithCredentials,
+                "null",
+                "allow_null_origin() cannot be combined with allow_credentials(true): any page can send \"Origin: null\" from a sandboxed iframe and read credentialed responses; remove one of them",
+            ));
+        }
+        if !explicit {
+            issues.push(Issue::new(
+                IssueKind::NoOrigin,
+                "",
+                "no origin is allowed: call allow_origin(), allow_origins(), allow_origin_pattern() or allow_any_origin()",
+            ));
+        }
+        Some(Origins::List(matcher))
+    }
+
+    fn compile_methods(&self, issues: &mut Vec<Issue>) -> (Vec<Method>, bool) {
+        let mut methods: Vec<Method> = Vec::new();
+        let mut any = false;
+        for arg in &self.methods {
+            let method = match &arg.0 {
+                Ok(m) => m,
+                Err(raw) => {
+                    issues.push(Issue::new(
+                        IssueKind::InvalidMethod,
+                        raw,
+                        format!("{raw:?} is not a valid method: a method is one token (letters, digits and !#$%&'*+-.^_`|~)"),
+                    ));
+                    continue;
+                }
+            };
+            let name = method.as_str();
+            if name == "*" {
+                if self.credentials {
+                    issues.push(wildcard_with_credentials("allow_methods", "methods"));
+                }
+                any = true;
+                continue;
+            }
+            if is_forbidden_method(name) {
+                issues.push(Issue::new(
+                    IssueKind::InvalidMethod,
+                    name,
+                    format!("{name:?} is a forbidden method that browsers never send: remove it"),
+                ));
+                continue;
+            }
+            if let Some(upper) = NORMALIZED_METHODS
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(name) && **n != name)
+            {
+                issues.push(Issue::new(
+                    IssueKind::InvalidMethod,
+                    name,
+                    format!("{name:?} is upper-cased by browsers before sending, so it never matches: did you mean {upper:?}?"),
+                ));
+                continue;
+            }
+            if !methods.contains(method) {
+                methods.push(method.clone());
+            }
+        }
+        (methods, any)
+    }
+}
+
+fn wildcard_with_credentials(setting: &str, what: &str) -> Issue {
+    Issue::new(
+        IssueKind::WildcardWithCredentials,
+        "*",
+        format!(
+            "\"*\" in {setting}() is read literally by browsers when credentials are allowed: list the {what} explicitly, or remove allow_credentials(true)"
+        ),
+    )
+}
+
+/// Validates header names for `allow_headers`/`expose_headers`; returns the
+/// lowercase names (without `*`) and whether `*` was given.
+fn compile_names(
+    args: &[HeaderArg],
+    setting: &str,
+    credentials: bool,
+    issues: &mut Vec<Issue>,
+    forbidden: impl Fn(&str) -> Option<&'static str>,
+) -> (Vec<HeaderName>, bool) {
+    let mut names: Vec<HeaderName> = Vec::new();
+    let mut any = false;
+    for arg in args {
+        let name = match &arg.0 {
+            Ok(n) => n,
+            Err(raw) => {
+                issues.push(Issue::new(
+                    IssueKind::InvalidHeaderName,
+                    raw,
+                    format!("{raw:?} in {setting}() is not a valid header name: a header name is one token (letters, digits and !#$%&'*+-.^_`|~)"),
+                ));
+                continue;
+            }
+        };
+        if name.as_str() == "*" {
+            if credentials {
+                issues.push(wildcard_with_credentials(setting, "header names"));
+            }
+            any = true;
+            continue;
+        }
+        if let Some(why) = forbidden(name.as_str()) {
+            issues.push(Issue::new(
+                IssueKind::ForbiddenHeaderName,
+                name.as_str(),
+                format!("{:?} in {setting}() {why}", name.as_str()),
+            ));
+            continue;
+        }
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    (names, any)
+}
+
+/// The wire value of a list header: `*` first when given, then the names,
+/// separated by `", "`. `None` when empty.
+fn join<'a>(names: impl Iterator<Item = &'a str>, wildcard: bool) -> Option<HeaderValue> {
+    let mut text = String::new();
+    if wildcard {
+        text.push('*');
+    }
+    for n in names {
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        text.push_str(n);
+    }
+    if text.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&text).ok().map(shared)
+}
+
+/// Cloning a value once turns its buffer into a shared one, so clones on the
+/// request path are reference-count increments, never allocations.
+fn shared(value: HeaderValue) -> HeaderValue {
+    drop(value.clone());
+    value
+}

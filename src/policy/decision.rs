@@ -1,0 +1,168 @@
+//! What a policy decides for one request, and why.
+
+use std::fmt;
+
+use http::HeaderValue;
+
+/// The answer a [`CorsPolicy`](crate::CorsPolicy) gives to one request,
+/// computed by [`CorsPolicy::evaluate`](crate::CorsPolicy::evaluate) without
+/// side effects.
+///
+/// ```
+/// use http::{Method, Request};
+/// use tower_cors::{CorsPolicy, Decision, Refusal};
+///
+/// let policy = CorsPolicy::builder().allow_origin("https://app.example.com").build()?;
+/// let req = Request::get("/").header("origin", "https://evil.example").body(())?;
+/// assert_eq!(policy.evaluate_request(&req), Decision::ActualRefused(Refusal::OriginNotAllowed));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// No `Origin` header: not a CORS request. Forwarded to the inner service;
+    /// the response gets `Vary: Origin` (or `Access-Control-Allow-Origin: *`
+    /// under a public policy).
+    NotCors,
+    /// A preflight the policy allows: answered directly with an ok status.
+    PreflightAllowed {
+        /// The value `Access-Control-Allow-Origin` will carry: the request's
+        /// origin, or `*` under a public policy.
+        allow_origin: HeaderValue,
+    },
+    /// A preflight the policy refuses: answered `403` with no
+    /// `Access-Control-*` header.
+    PreflightRefused(Refusal),
+    /// An actual request from an allowed origin: forwarded, and its response
+    /// (whatever its status) gets the CORS headers.
+    ActualAllowed {
+        /// The value `Access-Control-Allow-Origin` will carry.
+        allow_origin: HeaderValue,
+    },
+    /// An actual request from a refused origin: forwarded without any
+    /// `Access-Control-*` header (so the browser hides the response), or
+    /// answered `403` by a [strict](crate::PolicyBuilder::strict) policy.
+    ActualRefused(Refusal),
+}
+
+impl Decision {
+    /// Whether a browser will be allowed to use the response.
+    pub fn is_allowed(&self) -> bool {
+        matches!(
+            self,
+            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. }
+        )
+    }
+
+    /// Whether the request is a CORS preflight (`OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`).
+    pub fn is_preflight(&self) -> bool {
+        matches!(
+            self,
+            Self::PreflightAllowed { .. } | Self::PreflightRefused(_)
+        )
+    }
+
+    /// Why the request is refused, if it is.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Self::PreflightRefused(r) | Self::ActualRefused(r) => Some(*r),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotCors => f.write_str("not a CORS request"),
+            Self::PreflightAllowed { .. } => f.write_str("preflight allowed"),
+            Self::PreflightRefused(r) => write!(f, "preflight refused: {r}"),
+            Self::ActualAllowed { .. } => f.write_str("actual request allowed"),
+            Self::ActualRefused(r) => write!(f, "actual request refused: {r}"),
+        }
+    }
+}
+
+/// Why a CORS request is refused.
+///
+/// Refusals never echo request bytes, so they are safe to log as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The origin is well-formed but not allowed by the policy.
+    OriginNotAllowed,
+    /// The `Origin` value is not a browser-serialized origin (empty, longer
+    /// than 1024 bytes, control bytes, a path, uppercase, …).
+    OriginMalformed,
+    /// The request has more than one `Origin` header.
+    OriginDuplicated,
+    /// `Origin: null` without [`allow_null_origin`](crate::PolicyBuilder::allow_null_origin).
+    NullOriginNotAllowed,
+    /// The preflight's `Access-Control-Request-Method` is not allowed
+    /// (compared byte for byte).
+    MethodNotAllowed,
+    /// `Access-Control-Request-Method` is not a single method token.
+    MethodMalformed,
+    /// A name in `Access-Control-Request-Headers` is not allowed.
+    HeaderNotAllowed,
+    /// `Access-Control-Request-Headers` holds something other than header names.
+    HeadersMalformed,
+    /// `Access-Control-Request-Headers` is longer than 4096 bytes in total.
+    HeadersTooLong,
+}
+
+impl Refusal {
+    /// A short lowercase description, as written in logs and in the body of a
+    /// refused preflight.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::OriginNotAllowed => "origin not allowed",
+            Self::OriginMalformed => "malformed origin",
+            Self::OriginDuplicated => "more than one origin header",
+            Self::NullOriginNotAllowed => "null origin not allowed",
+            Self::MethodNotAllowed => "method not allowed",
+            Self::MethodMalformed => "malformed access-control-request-method",
+            Self::HeaderNotAllowed => "request header not allowed",
+            Self::HeadersMalformed => "malformed access-control-request-headers",
+            Self::HeadersTooLong => "access-control-request-headers too long",
+        }
+    }
+
+    /// The body of a `403` answering a refused preflight.
+    pub(crate) fn preflight_body(&self) -> &'static str {
+        match self {
+            Self::OriginNotAllowed => "CORS preflight refused: origin not allowed\n",
+            Self::OriginMalformed => "CORS preflight refused: malformed origin\n",
+            Self::OriginDuplicated => "CORS preflight refused: more than one origin header\n",
+            Self::NullOriginNotAllowed => "CORS preflight refused: null origin not allowed\n",
+            Self::MethodNotAllowed => "CORS preflight refused: method not allowed\n",
+            Self::MethodMalformed => {
+                "CORS preflight refused: malformed access-control-request-method\n"
+            }
+            Self::HeaderNotAllowed => "CORS preflight refused: request header not allowed\n",
+            Self::HeadersMalformed => {
+                "CORS preflight refused: malformed access-control-request-headers\n"
+            }
+            Self::HeadersTooLong => {
+                "CORS preflight refused: access-control-request-headers too long\n"
+            }
+        }
+    }
+
+    /// The body of a `403` answering a refused actual request under a strict policy.
+    pub(crate) fn actual_body(&self) -> &'static str {
+        match self {
+            Self::OriginMalformed => "CORS request refused: malformed origin\n",
+            Self::OriginDuplicated => "CORS request refused: more than one origin header\n",
+            Self::NullOriginNotAllowed => "CORS request refused: null origin not allowed\n",
+            _ => "CORS request refused: origin not allowed\n",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,354 @@
+//! [`CorsPolicy`]: the compiled, immutable policy and its pure per-request
+//! decisions. Nothing here knows about tower.
+
+mod builder;
+mod decision;
+
+use std::sync::Arc;
+
+use http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS as ACAC, ACCESS_CONTROL_ALLOW_HEADERS as ACAH,
+    ACCESS_CONTROL_ALLOW_METHODS as ACAM, ACCESS_CONTROL_ALLOW_ORIGIN as ACAO,
+    ACCESS_CONTROL_EXPOSE_HEADERS as ACEH, ACCESS_CONTROL_MAX_AGE as ACMA,
+    ACCESS_CONTROL_REQUEST_HEADERS as ACRH, ACCESS_CONTROL_REQUEST_METHOD as ACRM, CONTENT_TYPE,
+    ORIGIN, VARY,
+};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+
+pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
+pub use decision::{Decision, Refusal};
+
+use crate::headers::{check_request_headers, is_safelisted_method, is_token, list_contains};
+use crate::matcher::OriginMatcher;
+
+/// Response headers the layer owns: whatever the inner service set for them
+/// is removed, so they are never duplicated (two `Access-Control-Allow-Origin`
+/// values make the browser fail the request).
+const OWNED_HEADERS: [HeaderName; 7] = [
+    ACAO,
+    ACAC,
+    ACEH,
+    ACAM,
+    ACAH,
+    ACMA,
+    HeaderName::from_static("access-control-allow-private-network"),
+];
+
+const WILDCARD: HeaderValue = HeaderValue::from_static("*");
+const TRUE: HeaderValue = HeaderValue::from_static("true");
+const VARY_ORIGIN: HeaderValue = HeaderValue::from_static("Origin");
+const VARY_PREFLIGHT: HeaderValue = HeaderValue::from_static(
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+);
+const VARY_PREFLIGHT_TOKENS: [&str; 3] = [
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+];
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// A validated, compiled CORS policy.
+///
+/// Built with [`CorsPolicy::builder`]; immutable, cheap to clone (one `Arc`),
+/// `Send + Sync + 'static`. Wrap a service with it using
+/// [`CorsLayer::new`](crate::CorsLayer::new), or ask it directly what it
+/// would answer with [`evaluate`](Self::evaluate).
+///
+/// ```
+/// use std::time::Duration;
+/// use http::Method;
+/// use tower_cors::CorsPolicy;
+///
+/// let policy = CorsPolicy::builder()
+///     .allow_origin("https://app.example.com")
+///     .allow_origin_pattern("https://*.example.com")
+///     .allow_methods([Method::GET, Method::POST, Method::PUT])
+///     .allow_headers(["content-type", "authorization"])
+///     .expose_headers(["x-request-id"])
+///     .allow_credentials(true)
+///     .max_age(Duration::from_secs(600))
+///     .build()?;
+/// # Ok::<(), tower_cors::PolicyError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CorsPolicy {
+    inner: Arc<Compiled>,
+}
+
+#[derive(Debug)]
+enum Origins {
+    /// The public policy: `Access-Control-Allow-Origin: *` on every response.
+    Any,
+    List(OriginMatcher),
+}
+
+/// Everything the request path needs, validated and precomputed by `build()`.
+#[derive(Debug)]
+struct Compiled {
+    origins: Origins,
+    credentials: bool,
+    /// Allowed non-wildcard methods, byte-exact.
+    methods: Vec<Method>,
+    any_method: bool,
+    /// Allowed non-wildcard header names, lowercase.
+    headers: Vec<HeaderName>,
+    any_header: bool,
+    allow_methods: Option<HeaderValue>,
+    allow_headers: Option<HeaderValue>,
+    expose_headers: Option<HeaderValue>,
+    max_age: Option<HeaderValue>,
+    preflight_status: StatusCode,
+    strict: bool,
+}
+
+/// How to decorate the inner service's response to a forwarded request.
+#[derive(Debug, Clone)]
+pub(crate) enum Decoration {
+    /// No `Origin`, or a refused origin: only `Vary` (or the public headers).
+    Plain,
+    /// Allowed origin: ACAO with this value, ACAC, ACEH, `Vary`.
+    Allowed(HeaderValue),
+}
+
+/// What the service does with a request.
+#[derive(Debug)]
+pub(crate) enum Action {
+    /// Call the inner service, then decorate its response.
+    Forward(Decoration),
+    /// Answer without calling the inner service.
+    Answer(Answer),
+}
+
+/// A response produced by the layer itself.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<&'static str>,
+}
+
+impl CorsPolicy {
+    /// Starts a [`PolicyBuilder`].
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder::default()
+    }
+
+    /// Decides what the layer will answer to a request, without side effects.
+    ///
+    /// See [`Decision`] for the possible answers.
+    pub fn evaluate(&self, parts: &http::request::Parts) -> Decision {
+        self.evaluate_headers(&parts.method, &parts.headers)
+    }
+
+    /// [`evaluate`](Self::evaluate) for a whole request.
+    pub fn evaluate_request<B>(&self, request: &http::Request<B>) -> Decision {
+        self.evaluate_headers(request.method(), request.headers())
+    }
+
+    /// [`evaluate`](Self::evaluate) from a method and headers.
+    pub fn evaluate_headers(&self, method: &Method, headers: &HeaderMap) -> Decision {
+        let mut origins = headers.get_all(ORIGIN).iter();
+        let Some(origin) = origins.next() else {
+            return Decision::NotCors;
+        };
+        let duplicated = origins.next().is_some();
+        // Fetch #cors-preflight-request: OPTIONS with Origin and
+        // Access-Control-Request-Method. Any other OPTIONS is an ordinary request.
+        let preflight = method == Method::OPTIONS && headers.contains_key(ACRM);
+        let c = &*self.inner;
+        let origin_verdict = match &c.origins {
+            Origins::Any => Ok(WILDCARD),
+            Origins::List(_) if duplicated => Err(Refusal::OriginDuplicated),
+            Origins::List(m) => m.matches(origin.as_bytes()).map(|()| origin.clone()),
+        };
+        if !preflight {
+            return match origin_verdict {
+                Ok(allow_origin) => Decision::ActualAllowed { allow_origin },
+                Err(r) => Decision::ActualRefused(r),
+            };
+        }
+        let verdict = origin_verdict
+            .and_then(|o| c.check_request_method(headers).map(|()| o))
+            .and_then(|o| c.check_request_headers(headers).map(|()| o));
+        match verdict {
+            Ok(allow_origin) => Decision::PreflightAllowed { allow_origin },
+            Err(r) => Decision::PreflightRefused(r),
+        }
+    }
+
+    /// Whether requests are answered `403` instead of forwarded when their
+    /// origin is refused.
+    pub fn is_strict(&self) -> bool {
+        self.inner.strict
+    }
+
+    /// Whether the policy allows credentialed requests.
+    pub fn allows_credentials(&self) -> bool {
+        self.inner.credentials
+    }
+
+    /// Turns a decision into what the service does.
+    pub(crate) fn action(&self, decision: Decision) -> Action {
+        let c = &*self.inner;
+        match decision {
+            Decision::NotCors => Action::Forward(Decoration::Plain),
+            Decision::ActualAllowed { allow_origin } => {
+                Action::Forward(Decoration::Allowed(allow_origin))
+            }
+            Decision::ActualRefused(r) if c.strict => {
+                Action::Answer(c.refusal(r.actual_body(), false))
+            }
+            Decision::ActualRefused(_) => Action::Forward(Decoration::Plain),
+            Decision::PreflightAllowed { allow_origin } => {
+                Action::Answer(c.preflight(allow_origin))
+            }
+            Decision::PreflightRefused(r) => Action::Answer(c.refusal(r.preflight_body(), true)),
+        }
+    }
+
+    /// Sets the CORS headers on a forwarded request's response.
+    pub(crate) fn decorate(&self, decoration: Decoration, headers: &mut HeaderMap) {
+        let c = &*self.inner;
+        if !headers.is_empty() {
+            for name in &OWNED_HEADERS {
+                headers.remove(name);
+            }
+        }
+        match (&c.origins, decoration) {
+            (Origins::Any, _) => {
+                // Fetch #cors-protocol-and-http-caches: a static `*` goes on
+                // every response, with or without Origin, and needs no Vary.
+                headers.reserve(2);
+                headers.insert(ACAO, WILDCARD);
+                if let Some(v) = &c.expose_headers {
+                    headers.insert(ACEH, v.clone());
+                }
+            }
+            (Origins::List(_), Decoration::Allowed(origin)) => {
+                headers.reserve(4);
+                headers.insert(ACAO, origin);
+                if c.credentials {
+                    headers.insert(ACAC, TRUE);
+                }
+                if let Some(v) = &c.expose_headers {
+                    headers.insert(ACEH, v.clone());
+                }
+                merge_vary(headers, &VARY_ORIGIN, &VARY_PREFLIGHT_TOKENS[..1]);
+            }
+            (Origins::List(_), Decoration::Plain) => {
+                merge_vary(headers, &VARY_ORIGIN, &VARY_PREFLIGHT_TOKENS[..1]);
+            }
+        }
+    }
+}
+
+impl Compiled {
+    /// `Access-Control-Request-Method`: exactly one token, compared byte for
+    /// byte (Fetch #cors-preflight-fetch, step "request's method is not in methods").
+    fn check_request_method(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let mut values = headers.get_all(ACRM).iter();
+        let method = values.next().map(HeaderValue::as_bytes).unwrap_or_default();
+        if values.next().is_some() || !is_token(method) {
+            return Err(Refusal::MethodMalformed);
+        }
+        let allowed = is_safelisted_method(method)
+            || self.any_method
+            || self.methods.iter().any(|m| m.as_str().as_bytes() == method);
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::MethodNotAllowed)
+        }
+    }
+
+    /// `Access-Control-Request-Headers`: every name allowed, case-insensitively;
+    /// `*` never covers `Authorization` (Fetch #cors-non-wildcard-request-header-name).
+    fn check_request_headers(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        check_request_headers(headers.get_all(ACRH), |name| {
+            self.headers
+                .iter()
+                .any(|h| h.as_str().as_bytes().eq_ignore_ascii_case(name))
+                || (self.any_header && !name.eq_ignore_ascii_case(b"authorization"))
+        })
+    }
+
+    fn preflight(&self, allow_origin: HeaderValue) -> Answer {
+        let mut headers = HeaderMap::with_capacity(7);
+        headers.insert(ACAO, allow_origin);
+        if self.credentials {
+            headers.insert(ACAC, TRUE);
+        }
+        if let Some(v) = &self.allow_methods {
+            headers.insert(ACAM, v.clone());
+        }
+        if let Some(v) = &self.allow_headers {
+            headers.insert(ACAH, v.clone());
+        }
+        if let Some(v) = &self.max_age {
+            headers.insert(ACMA, v.clone());
+        }
+        headers.insert(VARY, VARY_PREFLIGHT);
+        Answer {
+            status: self.preflight_status,
+            headers,
+            body: None,
+        }
+    }
+
+    /// A `403` with no `Access-Control-*` header: a refused origin learns
+    /// nothing about the policy (Fetch #http-responses: "the 403 status can
+    /// be used, coupled with omitting the relevant headers").
+    fn refusal(&self, body: &'static str, preflight: bool) -> Answer {
+        let mut headers = HeaderMap::with_capacity(2);
+        headers.insert(CONTENT_TYPE, TEXT_PLAIN);
+        match (&self.origins, preflight) {
+            (_, true) => {
+                headers.insert(VARY, VARY_PREFLIGHT);
+            }
+            (Origins::List(_), false) => {
+                headers.insert(VARY, VARY_ORIGIN);
+            }
+            (Origins::Any, false) => {}
+        }
+        Answer {
+            status: StatusCode::FORBIDDEN,
+            headers,
+            body: Some(body),
+        }
+    }
+}
+
+/// Adds `tokens` to `Vary` token-wise: case-insensitive, no duplicates, `*`
+/// left alone, existing values kept (RFC 9110 §12.5.5). `value` is `tokens`
+/// already joined, used when the response has no `Vary` yet.
+fn merge_vary(headers: &mut HeaderMap, value: &HeaderValue, tokens: &[&str]) {
+    let existing = headers.get_all(VARY);
+    if existing.iter().next().is_none() {
+        headers.insert(VARY, value.clone());
+        return;
+    }
+    let missing = |t: &str| !existing.iter().any(|v| list_contains(v.as_bytes(), t));
+    if !tokens.iter().any(|t| missing(t)) {
+        return;
+    }
+    let mut merged: Vec<u8> = Vec::new();
+    for v in existing.iter() {
+        if !merged.is_empty() {
+            merged.extend_from_slice(b", ");
+        }
+        merged.extend_from_slice(v.as_bytes());
+    }
+    for t in tokens.iter().filter(|t| missing(t)) {
+        merged.extend_from_slice(b", ");
+        merged.extend_from_slice(t.as_bytes());
+    }
+    match HeaderValue::from_bytes(&merged) {
+        Ok(v) => {
+            headers.insert(VARY, v);
+        }
+        // Unreachable with valid inputs; keep the inner values and add ours.
+        Err(_) => {
+            headers.append(VARY, value.clone());
+        }
+    }
+}
