@@ -67,6 +67,10 @@ pub use layer::CorsLayer;
 pub use policy::{CorsPolicy, Decision, HeaderArg, MethodArg, PolicyBuilder, Refusal};
 pub use service::CorsService;
 
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Long-form guides.
 pub mod docs {
     #[doc = include_str!("../docs/ordering.md")]
