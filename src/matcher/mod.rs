@@ -6,10 +6,13 @@ mod pattern;
 #[cfg(feature = "regex")]
 mod regex;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+
+use http::HeaderValue;
 
 use crate::error::Issue;
 use crate::origin::Origin;
+use crate::policy::Refusal;
 
 #[cfg(feature = "regex")]
 pub(crate) use self::regex::Regexes;
@@ -20,7 +23,8 @@ pub(crate) use pattern::Patterns;
 pub(crate) struct OriginMatcher {
     /// Canonical serialized origins; a request's `Origin` bytes are looked up
     /// directly, so one hash lookup decides, however many origins there are.
-    exact: HashSet<Box<[u8]>>,
+    /// The value is the origin's precomputed `Access-Control-Allow-Origin`.
+    exact: HashMap<Box<[u8]>, HeaderValue>,
     patterns: Patterns,
     #[cfg(feature = "regex")]
     regexes: Option<Regexes>,
@@ -29,7 +33,12 @@ pub(crate) struct OriginMatcher {
 
 impl OriginMatcher {
     pub(crate) fn add_exact(&mut self, canonical: String) {
-        self.exact.insert(canonical.into_bytes().into_boxed_slice());
+        if let Ok(value) = HeaderValue::from_str(&canonical) {
+            // One clone makes the buffer shared: later clones never allocate.
+            drop(value.clone());
+            self.exact
+                .insert(canonical.into_bytes().into_boxed_slice(), value);
+        }
     }
 
     pub(crate) fn add_pattern(&mut self, input: &str) -> Result<(), Issue> {
@@ -45,30 +54,31 @@ impl OriginMatcher {
         self.null = true;
     }
 
-    /// Whether the raw value of a request's single `Origin` header is allowed.
-    pub(crate) fn matches(&self, raw: &[u8]) -> Result<(), crate::Refusal> {
-        use crate::Refusal;
+    /// The `Access-Control-Allow-Origin` value for the request's single
+    /// `Origin` header, or why the origin is refused.
+    pub(crate) fn allow(&self, origin: &HeaderValue) -> Result<HeaderValue, Refusal> {
+        let raw = origin.as_bytes();
         // Configured origins are canonical, so a hit is a valid origin.
-        if self.exact.contains(raw) {
-            return Ok(());
+        if let Some(value) = self.exact.get(raw) {
+            return Ok(value.clone());
         }
         if raw == b"null" {
             return if self.null {
-                Ok(())
+                Ok(HeaderValue::from_static("null"))
             } else {
                 Err(Refusal::NullOriginNotAllowed)
             };
         }
-        let Some(origin) = Origin::parse(raw) else {
+        let Some(parsed) = Origin::parse(raw) else {
             return Err(Refusal::OriginMalformed);
         };
-        if !self.patterns.is_empty() && self.patterns.matches(&origin) {
-            return Ok(());
+        if !self.patterns.is_empty() && self.patterns.matches(&parsed) {
+            return Ok(origin.clone());
         }
         #[cfg(feature = "regex")]
         if let Some(regexes) = &self.regexes {
             if regexes.matches(raw) {
-                return Ok(());
+                return Ok(origin.clone());
             }
         }
         Err(Refusal::OriginNotAllowed)

@@ -159,7 +159,7 @@ impl CorsPolicy {
         let origin_verdict = match &c.origins {
             Origins::Any => Ok(WILDCARD),
             Origins::List(_) if duplicated => Err(Refusal::OriginDuplicated),
-            Origins::List(m) => m.matches(origin.as_bytes()).map(|()| origin.clone()),
+            Origins::List(m) => m.allow(origin),
         };
         if !preflight {
             return match origin_verdict {
@@ -209,7 +209,10 @@ impl CorsPolicy {
     /// Sets the CORS headers on a forwarded request's response.
     pub(crate) fn decorate(&self, decoration: Decoration, headers: &mut HeaderMap) {
         let c = &*self.inner;
-        if !headers.is_empty() {
+        if headers
+            .keys()
+            .any(|k| k.as_str().starts_with("access-control-"))
+        {
             for name in &OWNED_HEADERS {
                 headers.remove(name);
             }
@@ -218,14 +221,12 @@ impl CorsPolicy {
             (Origins::Any, _) => {
                 // Fetch #cors-protocol-and-http-caches: a static `*` goes on
                 // every response, with or without Origin, and needs no Vary.
-                headers.reserve(2);
                 headers.insert(ACAO, WILDCARD);
                 if let Some(v) = &c.expose_headers {
                     headers.insert(ACEH, v.clone());
                 }
             }
             (Origins::List(_), Decoration::Allowed(origin)) => {
-                headers.reserve(4);
                 headers.insert(ACAO, origin);
                 if c.credentials {
                     headers.insert(ACAC, TRUE);
