@@ -69,7 +69,17 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let decision = self.policy.evaluate_request(&req);
-        match self.policy.action(decision) {
+        #[cfg(feature = "tracing")]
+        if let Some(refusal) = decision.refusal() {
+            tracing::debug!(
+                target: "tower_cors",
+                origin = %crate::policy::Escaped(req.headers().get(http::header::ORIGIN)),
+                preflight = decision.is_preflight(),
+                reason = %refusal,
+                "CORS request refused",
+            );
+        }
+        match self.policy.action(decision, req.headers()) {
             Action::Answer(answer) => ResponseFuture::answer(answer),
             Action::Forward(decoration) => {
                 ResponseFuture::forward(self.inner.call(req), self.policy.clone(), decoration)

@@ -684,3 +684,70 @@ async fn decision_explains_every_answer() {
         "preflight refused: method not allowed"
     );
 }
+
+#[tokio::test]
+async fn private_network_access_is_off_by_default_and_opt_in() {
+    let pna_preflight = |origin: &str, method: &str| {
+        let mut req = preflight(origin, method, None);
+        req.headers_mut().insert(
+            "access-control-request-private-network",
+            HeaderValue::from_static("true"),
+        );
+        req
+    };
+    // Default: never answered (Flask-CORS CVE-2024-6221 answered it by default).
+    let (status, headers, _) = Inner::new(200)
+        .send(&policy(), pna_preflight(APP, "PUT"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!headers.contains_key("access-control-allow-private-network"));
+
+    let opted_in = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_private_network(true)
+        .build()
+        .expect("valid");
+    let (status, headers, _) = Inner::new(200)
+        .send(&opted_in, pna_preflight(APP, "GET"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        values(&headers, "access-control-allow-private-network"),
+        ["true"]
+    );
+    assert_eq!(
+        values(&headers, VARY),
+        ["Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"]
+    );
+    let cases = [
+        (
+            "not requested",
+            preflight(APP, "GET", None),
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            "refused origin",
+            pna_preflight(EVIL, "GET"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "refused method",
+            pna_preflight(APP, "PUT"),
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (desc, req, expected) in cases {
+        let (status, headers, _) = Inner::new(200).send(&opted_in, req).await;
+        assert_eq!(status, expected, "{desc}");
+        assert!(
+            !headers.contains_key("access-control-allow-private-network"),
+            "{desc}"
+        );
+    }
+    // Never on actual responses, whatever the inner service sets.
+    let inner = Inner::new(200).with("access-control-allow-private-network", "true");
+    let (_, headers, _) = inner
+        .send(&opted_in, request(Method::GET, &[("origin", APP)]))
+        .await;
+    assert!(!headers.contains_key("access-control-allow-private-network"));
+}

@@ -112,6 +112,7 @@ pub struct PolicyBuilder {
     max_age: Option<Duration>,
     preflight_status: StatusCode,
     strict: bool,
+    private_network: bool,
 }
 
 impl Default for PolicyBuilder {
@@ -130,6 +131,7 @@ impl Default for PolicyBuilder {
             max_age: None,
             preflight_status: StatusCode::NO_CONTENT,
             strict: false,
+            private_network: false,
         }
     }
 }
@@ -307,6 +309,22 @@ impl PolicyBuilder {
         self
     }
 
+    /// Answers Private Network Access preflights (default: off).
+    ///
+    /// When on, an allowed preflight carrying
+    /// `Access-Control-Request-Private-Network: true` gets
+    /// `Access-Control-Allow-Private-Network: true`, letting pages of the
+    /// allowed origins on the public internet reach this server on a private
+    /// network. Off by default (Flask-CORS CVE-2024-6221 sent it by default).
+    /// Current Chromium replaced these preflights with a Local Network Access
+    /// permission prompt; older Chromium builds and embedded browsers still send them.
+    ///
+    /// [WICG Private Network Access](https://wicg.github.io/private-network-access/)
+    pub fn allow_private_network(mut self, allow: bool) -> Self {
+        self.private_network = allow;
+        self
+    }
+
     /// Validates the whole configuration and compiles it.
     ///
     /// # Errors
@@ -381,6 +399,7 @@ impl PolicyBuilder {
                 max_age,
                 preflight_status: self.preflight_status,
                 strict: self.strict,
+                private_network: self.private_network,
             }),
         })
     }

@@ -166,3 +166,45 @@ impl fmt::Display for Refusal {
         f.write_str(self.as_str())
     }
 }
+
+/// Displays a request header value for logs: printable ASCII only (other
+/// bytes escaped as `\xNN`, so no log injection, flask-cors CVE-2024-1681),
+/// at most 128 bytes.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) struct Escaped<'a>(pub(crate) Option<&'a HeaderValue>);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(value) = self.0 else {
+            return f.write_str("-");
+        };
+        let bytes = value.as_bytes();
+        let shown = &bytes[..bytes.len().min(128)];
+        write!(f, "\"{}\"", shown.escape_ascii())?;
+        if shown.len() < bytes.len() {
+            write!(f, "… ({} bytes)", bytes.len())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_values_are_printable_ascii() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"https://a.example", "\"https://a.example\""),
+            (b"https://a\t\"x\xff", "\"https://a\\t\\\"x\\xff\""),
+        ];
+        for (raw, expected) in cases {
+            let v = HeaderValue::from_bytes(raw).expect("valid header value");
+            assert_eq!(Escaped(Some(&v)).to_string(), *expected);
+        }
+        let long = HeaderValue::from_bytes(&[b'a'; 300]).expect("valid");
+        let shown = Escaped(Some(&long)).to_string();
+        assert!(shown.ends_with("… (300 bytes)"), "{shown}");
+        assert_eq!(Escaped(None).to_string(), "-");
+    }
+}

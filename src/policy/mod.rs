@@ -16,6 +16,8 @@ use http::header::{
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
 pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
+#[cfg(feature = "tracing")]
+pub(crate) use decision::Escaped;
 pub use decision::{Decision, Refusal};
 
 use crate::headers::{check_request_headers, is_safelisted_method, is_token, list_contains};
@@ -24,15 +26,10 @@ use crate::matcher::OriginMatcher;
 /// Response headers the layer owns: whatever the inner service set for them
 /// is removed, so they are never duplicated (two `Access-Control-Allow-Origin`
 /// values make the browser fail the request).
-const OWNED_HEADERS: [HeaderName; 7] = [
-    ACAO,
-    ACAC,
-    ACEH,
-    ACAM,
-    ACAH,
-    ACMA,
-    HeaderName::from_static("access-control-allow-private-network"),
-];
+const OWNED_HEADERS: [HeaderName; 7] = [ACAO, ACAC, ACEH, ACAM, ACAH, ACMA, ACAPN];
+
+const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
+const ACRPN: HeaderName = HeaderName::from_static("access-control-request-private-network");
 
 const WILDCARD: HeaderValue = HeaderValue::from_static("*");
 const TRUE: HeaderValue = HeaderValue::from_static("true");
@@ -45,6 +42,9 @@ const VARY_PREFLIGHT_TOKENS: [&str; 3] = [
     "Access-Control-Request-Method",
     "Access-Control-Request-Headers",
 ];
+const VARY_PREFLIGHT_PNA: HeaderValue = HeaderValue::from_static(
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network",
+);
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 /// A validated, compiled CORS policy.
@@ -99,6 +99,7 @@ struct Compiled {
     max_age: Option<HeaderValue>,
     preflight_status: StatusCode,
     strict: bool,
+    private_network: bool,
 }
 
 /// How to decorate the inner service's response to a forwarded request.
@@ -188,7 +189,7 @@ impl CorsPolicy {
     }
 
     /// Turns a decision into what the service does.
-    pub(crate) fn action(&self, decision: Decision) -> Action {
+    pub(crate) fn action(&self, decision: Decision, headers: &HeaderMap) -> Action {
         let c = &*self.inner;
         match decision {
             Decision::NotCors => Action::Forward(Decoration::Plain),
@@ -200,7 +201,7 @@ impl CorsPolicy {
             }
             Decision::ActualRefused(_) => Action::Forward(Decoration::Plain),
             Decision::PreflightAllowed { allow_origin } => {
-                Action::Answer(c.preflight(allow_origin))
+                Action::Answer(c.preflight(allow_origin, headers))
             }
             Decision::PreflightRefused(r) => Action::Answer(c.refusal(r.preflight_body(), true)),
         }
@@ -273,7 +274,7 @@ impl Compiled {
         })
     }
 
-    fn preflight(&self, allow_origin: HeaderValue) -> Answer {
+    fn preflight(&self, allow_origin: HeaderValue, request: &HeaderMap) -> Answer {
         let mut headers = HeaderMap::with_capacity(7);
         headers.insert(ACAO, allow_origin);
         if self.credentials {
@@ -288,7 +289,15 @@ impl Compiled {
         if let Some(v) = &self.max_age {
             headers.insert(ACMA, v.clone());
         }
-        headers.insert(VARY, VARY_PREFLIGHT);
+        if self.private_network {
+            // WICG Private Network Access §3.2: only when the preflight asks for it.
+            if request.get(ACRPN).is_some_and(|v| v == "true") {
+                headers.insert(ACAPN, TRUE);
+            }
+            headers.insert(VARY, VARY_PREFLIGHT_PNA);
+        } else {
+            headers.insert(VARY, VARY_PREFLIGHT);
+        }
         Answer {
             status: self.preflight_status,
             headers,
