@@ -751,3 +751,52 @@ async fn private_network_access_is_off_by_default_and_opt_in() {
         .await;
     assert!(!headers.contains_key("access-control-allow-private-network"));
 }
+
+#[tokio::test]
+async fn patterns_match_whole_labels_with_exact_scheme_and_port() {
+    let policy = CorsPolicy::builder()
+        .allow_origin_pattern("https://*.example.com")
+        .allow_origin_pattern("http://localhost:*")
+        .allow_origin_pattern("https://*.foo.com")
+        .allow_origin_pattern("https://*.bar.com")
+        .build()
+        .expect("valid");
+    let cases = [
+        ("one label", "https://app.example.com", true),
+        ("several labels", "https://a.b.example.com", true),
+        ("apex is not a subdomain", "https://example.com", false),
+        (
+            "suffix without label boundary",
+            "https://evilexample.com",
+            false,
+        ),
+        (
+            "pattern host as a prefix",
+            "https://app.example.com.evil.io",
+            false,
+        ),
+        ("scheme downgrade", "http://app.example.com", false),
+        ("other port", "https://app.example.com:8443", false),
+        (
+            "explicit default port",
+            "https://app.example.com:443",
+            false,
+        ),
+        ("uppercase host", "https://App.example.com", false),
+        ("any localhost port", "http://localhost:5173", true),
+        ("localhost default port", "http://localhost", true),
+        ("localhost over https", "https://localhost:5173", false),
+        ("shared suffix of two patterns", "https://barfoo.com", false),
+    ];
+    for (desc, origin, allowed) in cases {
+        let (_, headers, _) = Inner::new(200)
+            .send(&policy, request(Method::GET, &[("origin", origin)]))
+            .await;
+        let expected: Vec<String> = if allowed {
+            vec![origin.to_owned()]
+        } else {
+            vec![]
+        };
+        assert_eq!(values(&headers, ACAO), expected, "{desc}");
+    }
+}
