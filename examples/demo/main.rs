@@ -1,0 +1,33 @@
+//! Live CORS demo: `cargo run --example demo`, then open the printed URL.
+//!
+//! Starts an API origin protected by `CorsLayer` (with bearer authentication
+//! inside it) and a page origin, both on 127.0.0.1. The page runs each
+//! scenario in your own browser and shows whether the browser let it read
+//! the response, next to what the policy decided on the server.
+
+mod app;
+
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    // DEMO_PAGE_PORT / DEMO_API_PORT pin the ports; by default any free ones.
+    let port = |var: &str| {
+        std::env::var(var)
+            .ok()
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or(0)
+    };
+    let page = TcpListener::bind(("127.0.0.1", port("DEMO_PAGE_PORT"))).await?;
+    let api = TcpListener::bind(("127.0.0.1", port("DEMO_API_PORT"))).await?;
+    let demo = app::start(page, api);
+    println!("tower-cors demo");
+    println!(
+        "  api:  {} (CorsLayer outside, bearer auth inside)",
+        demo.api_origin
+    );
+    println!("  open: {}", demo.page_url);
+    println!("press ctrl-c to stop");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
