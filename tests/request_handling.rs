@@ -800,3 +800,41 @@ async fn patterns_match_whole_labels_with_exact_scheme_and_port() {
         assert_eq!(values(&headers, ACAO), expected, "{desc}");
     }
 }
+
+#[tokio::test]
+async fn explained_preflight_refusals_let_the_browser_name_the_method_or_header() {
+    let explain = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods([Method::PUT])
+        .allow_headers(["content-type"])
+        .explain_preflight_refusals(true)
+        .build()
+        .expect("valid");
+    let cases = [
+        ("refused method", preflight(APP, "PATCH", None)),
+        ("refused header", preflight(APP, "PUT", Some("x-debug"))),
+    ];
+    for (desc, req) in cases {
+        assert!(
+            explain.evaluate_request(&req).refusal().is_some(),
+            "{desc}: still a refusal"
+        );
+        let inner = Inner::new(200);
+        let (status, headers, _) = inner.send(&explain, req).await;
+        assert_eq!(inner.calls(), 0, "{desc}");
+        assert_eq!(status, StatusCode::NO_CONTENT, "{desc}");
+        assert_eq!(values(&headers, ACAO), [APP], "{desc}");
+        assert_eq!(values(&headers, ACAM), ["PUT"], "{desc}");
+        assert_eq!(values(&headers, ACAH), ["content-type"], "{desc}");
+    }
+    // Refused origins and oversized lists still get a bare 403.
+    let huge = "a,".repeat(3000);
+    for (desc, req) in [
+        ("refused origin", preflight(EVIL, "PATCH", None)),
+        ("oversized list", preflight(APP, "PUT", Some(&huge))),
+    ] {
+        let (status, headers, _) = Inner::new(200).send(&explain, req).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{desc}");
+        assert_no_cors_headers(&headers, desc);
+    }
+}

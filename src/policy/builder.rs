@@ -113,6 +113,7 @@ pub struct PolicyBuilder {
     preflight_status: StatusCode,
     strict: bool,
     private_network: bool,
+    explain: bool,
 }
 
 impl Default for PolicyBuilder {
@@ -132,6 +133,7 @@ impl Default for PolicyBuilder {
             preflight_status: StatusCode::NO_CONTENT,
             strict: false,
             private_network: false,
+            explain: false,
         }
     }
 }
@@ -325,6 +327,24 @@ impl PolicyBuilder {
         self
     }
 
+    /// Makes refused preflights from *allowed* origins name the refused method
+    /// or header in the browser's console (default: off; for development).
+    ///
+    /// A refused preflight normally gets a bare `403` without any
+    /// `Access-Control-*` header, so Chrome always reports "No
+    /// 'Access-Control-Allow-Origin' header is present". With this option,
+    /// when the origin is allowed but the method or a header is not, the
+    /// preflight is answered like an allowed one (ok status,
+    /// `Access-Control-Allow-Origin` and the allowed lists): the browser then
+    /// blocks the request itself and says why ("Method PATCH is not allowed
+    /// by Access-Control-Allow-Methods in preflight response"). The inner
+    /// service is still never called, and refused origins still learn
+    /// nothing. The cost: allowed origins can read the configured lists.
+    pub fn explain_preflight_refusals(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
+    }
+
     /// Validates the whole configuration and compiles it.
     ///
     /// # Errors
@@ -400,6 +420,7 @@ impl PolicyBuilder {
                 preflight_status: self.preflight_status,
                 strict: self.strict,
                 private_network: self.private_network,
+                explain: self.explain,
             }),
         })
     }

@@ -100,6 +100,8 @@ struct Compiled {
     preflight_status: StatusCode,
     strict: bool,
     private_network: bool,
+    /// Answer method/header refusals of allowed origins with the lists.
+    explain: bool,
 }
 
 /// How to decorate the inner service's response to a forwarded request.
@@ -203,7 +205,10 @@ impl CorsPolicy {
             Decision::PreflightAllowed { allow_origin } => {
                 Action::Answer(c.preflight(allow_origin, headers))
             }
-            Decision::PreflightRefused(r) => Action::Answer(c.refusal(r.preflight_body(), true)),
+            Decision::PreflightRefused(r) => match c.explained_origin(r, headers) {
+                Some(allow_origin) => Action::Answer(c.preflight(allow_origin, headers)),
+                None => Action::Answer(c.refusal(r.preflight_body(), true)),
+            },
         }
     }
 
@@ -272,6 +277,32 @@ impl Compiled {
                 .any(|h| h.as_str().as_bytes().eq_ignore_ascii_case(name))
                 || (self.any_header && !name.eq_ignore_ascii_case(b"authorization"))
         })
+    }
+
+    /// Under `explain_preflight_refusals`, the ACAO value for a preflight
+    /// refused for its method or headers while its origin is allowed.
+    fn explained_origin(&self, refusal: Refusal, request: &HeaderMap) -> Option<HeaderValue> {
+        let about_request = matches!(
+            refusal,
+            Refusal::MethodNotAllowed
+                | Refusal::MethodMalformed
+                | Refusal::HeaderNotAllowed
+                | Refusal::HeadersMalformed
+        );
+        if !self.explain || !about_request {
+            return None;
+        }
+        match &self.origins {
+            Origins::Any => Some(WILDCARD),
+            Origins::List(m) => {
+                let mut origins = request.get_all(ORIGIN).iter();
+                let origin = origins.next()?;
+                if origins.next().is_some() {
+                    return None;
+                }
+                m.allow(origin).ok()
+            }
+        }
     }
 
     fn preflight(&self, allow_origin: HeaderValue, request: &HeaderMap) -> Answer {

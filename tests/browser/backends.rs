@@ -39,6 +39,9 @@ pub(crate) struct Policy {
     pub(crate) max_age: Option<u64>,
     /// Refused actual requests answered 403 without calling the application.
     pub(crate) strict: bool,
+    /// `explain_preflight_refusals`: method/header refusals of allowed
+    /// origins answered with the allowed lists.
+    pub(crate) explain: bool,
 }
 
 /// The middleware under test.
@@ -103,6 +106,7 @@ pub(crate) fn tower_cors_policy(policy: &Policy, ports: Ports) -> tower_cors::Co
         .expose_headers(policy.expose.iter().copied())
         .allow_credentials(policy.credentials)
         .strict(policy.strict)
+        .explain_preflight_refusals(policy.explain)
         .max_age_opt(policy.max_age)
         .build()
         .unwrap_or_else(|e| panic!("scenario policy does not build: {e}"))

@@ -161,6 +161,7 @@ pub(crate) const BASE: Policy = Policy {
     credentials: false,
     max_age: None,
     strict: false,
+    explain: false,
 };
 
 const CREDENTIALED: Policy = Policy {
@@ -688,6 +689,43 @@ pub(crate) fn table() -> Vec<Scenario> {
                 ..Expected::blocked(PREFLIGHT_NO_ACAO)
             },
             tower_http_note: REFUSED_PREFLIGHT_NOTE,
+        },
+        Scenario {
+            desc: "explain_preflight_refusals: Chrome names the refused method",
+            policy: Policy {
+                methods: &["PATCH"],
+                explain: true,
+                ..BASE
+            },
+            request: Request {
+                method: "patch",
+                ..PUT
+            },
+            expected: Expected {
+                preflights: Some(1),
+                inner_calls: Some(0),
+                failed_parameter: Some("patch"),
+                ..Expected::blocked("MethodDisallowedByPreflightResponse")
+            },
+            tower_http_note: "",
+        },
+        Scenario {
+            desc: "explain_preflight_refusals: Chrome names the refused header",
+            policy: Policy {
+                explain: true,
+                ..BASE
+            },
+            request: Request {
+                headers: &[("content-type", "application/json"), ("x-debug", "1")],
+                ..PUT
+            },
+            expected: Expected {
+                preflights: Some(1),
+                inner_calls: Some(0),
+                failed_parameter: Some("x-debug"),
+                ..Expected::blocked("HeaderDisallowedByPreflightResponse")
+            },
+            tower_http_note: "",
         },
         Scenario {
             desc: "upper-case PATCH allowed when PATCH is listed",
