@@ -87,7 +87,7 @@ async fn refusals_are_logged_with_escaped_origin() {
     );
     assert!(fields.contains(&"preflight=true".to_owned()), "{fields:?}");
     assert!(
-        fields.contains(&"reason=malformed origin".to_owned()),
+        fields.contains(&"reason=origin not allowed".to_owned()),
         "{fields:?}"
     );
     let origin = fields

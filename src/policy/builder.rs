@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
 use super::{Compiled, CorsPolicy, Origins};
 use crate::error::{Issue, IssueKind, PolicyError};
@@ -405,23 +405,29 @@ impl PolicyBuilder {
         let allow_headers = join(headers.iter().map(HeaderName::as_str), any_header);
         let expose_headers = join(expose.iter().map(HeaderName::as_str), any_expose);
         let max_age = self.max_age.map(|d| shared(HeaderValue::from(d.as_secs())));
+        let mut compiled = Compiled {
+            origins: origins.unwrap_or(Origins::Any),
+            credentials: self.credentials,
+            methods,
+            any_method,
+            header_bytes: headers
+                .iter()
+                .map(|h| h.as_str().as_bytes().into())
+                .collect(),
+            any_header,
+            allow_methods,
+            allow_headers,
+            expose_headers,
+            max_age,
+            preflight_status: self.preflight_status,
+            strict: self.strict,
+            private_network: self.private_network,
+            explain: self.explain,
+            preflight_headers: HeaderMap::new(),
+        };
+        compiled.preflight_headers = compiled.preflight_template();
         Ok(CorsPolicy {
-            inner: Arc::new(Compiled {
-                origins: origins.unwrap_or(Origins::Any),
-                credentials: self.credentials,
-                methods,
-                any_method,
-                headers,
-                any_header,
-                allow_methods,
-                allow_headers,
-                expose_headers,
-                max_age,
-                preflight_status: self.preflight_status,
-                strict: self.strict,
-                private_network: self.private_network,
-                explain: self.explain,
-            }),
+            inner: Arc::new(compiled),
         })
     }
 

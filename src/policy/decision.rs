@@ -93,7 +93,10 @@ pub enum Refusal {
     /// The origin is well-formed but not allowed by the policy.
     OriginNotAllowed,
     /// The `Origin` value is not a browser-serialized origin (empty, longer
-    /// than 1024 bytes, control bytes, a path, uppercase, …).
+    /// than 1024 bytes, control bytes, a path, uppercase, …). Reported when
+    /// the policy has patterns or regexes, which need the origin parsed; with
+    /// exact origins only, any origin missing from the list is
+    /// [`OriginNotAllowed`](Self::OriginNotAllowed).
     OriginMalformed,
     /// The request has more than one `Origin` header.
     OriginDuplicated,
@@ -108,7 +111,8 @@ pub enum Refusal {
     HeaderNotAllowed,
     /// `Access-Control-Request-Headers` holds something other than header names.
     HeadersMalformed,
-    /// `Access-Control-Request-Headers` is longer than 4096 bytes in total.
+    /// `Access-Control-Request-Headers` is longer than 4096 bytes in total,
+    /// or split over more than 16 header lines.
     HeadersTooLong,
 }
 

@@ -6,6 +6,7 @@ mod decision;
 
 use std::sync::Arc;
 
+use http::header::{Entry, GetAll, OccupiedEntry};
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS as ACAC, ACCESS_CONTROL_ALLOW_HEADERS as ACAH,
     ACCESS_CONTROL_ALLOW_METHODS as ACAM, ACCESS_CONTROL_ALLOW_ORIGIN as ACAO,
@@ -91,7 +92,7 @@ struct Compiled {
     methods: Vec<Method>,
     any_method: bool,
     /// Allowed non-wildcard header names, lowercase.
-    headers: Vec<HeaderName>,
+    header_bytes: Box<[Box<[u8]>]>,
     any_header: bool,
     allow_methods: Option<HeaderValue>,
     allow_headers: Option<HeaderValue>,
@@ -102,6 +103,10 @@ struct Compiled {
     private_network: bool,
     /// Answer method/header refusals of allowed origins with the lists.
     explain: bool,
+    /// The headers of an allowed preflight's answer, `Access-Control-Allow-Origin`
+    /// aside: cloned per preflight (two allocations, no hashing) instead of
+    /// inserting each header again.
+    preflight_headers: HeaderMap,
 }
 
 /// How to decorate the inner service's response to a forwarded request.
@@ -157,7 +162,10 @@ impl CorsPolicy {
         let duplicated = origins.next().is_some();
         // Fetch #cors-preflight-request: OPTIONS with Origin and
         // Access-Control-Request-Method. Any other OPTIONS is an ordinary request.
-        let preflight = method == Method::OPTIONS && headers.contains_key(ACRM);
+        let acrm = (method == Method::OPTIONS)
+            .then(|| headers.get_all(ACRM))
+            .filter(|acrm| acrm.iter().next().is_some());
+        let preflight = acrm.is_some();
         let c = &*self.inner;
         let origin_verdict = match &c.origins {
             Origins::Any => Ok(WILDCARD),
@@ -171,7 +179,10 @@ impl CorsPolicy {
             };
         }
         let verdict = origin_verdict
-            .and_then(|o| c.check_request_method(headers).map(|()| o))
+            .and_then(|o| match acrm {
+                Some(acrm) => c.check_request_method(acrm).map(|()| o),
+                None => Err(Refusal::MethodMalformed),
+            })
             .and_then(|o| c.check_request_headers(headers).map(|()| o));
         match verdict {
             Ok(allow_origin) => Decision::PreflightAllowed { allow_origin },
@@ -215,9 +226,19 @@ impl CorsPolicy {
     /// Sets the CORS headers on a forwarded request's response.
     pub(crate) fn decorate(&self, decoration: Decoration, headers: &mut HeaderMap) {
         let c = &*self.inner;
-        if headers
-            .keys()
-            .any(|k| k.as_str().starts_with("access-control-"))
+        // An empty map has no `Vary` to merge with and nothing to strip.
+        let fresh = headers.is_empty();
+        let vary = |headers: &mut HeaderMap| {
+            if fresh {
+                headers.insert(VARY, VARY_ORIGIN);
+            } else {
+                merge_vary(headers, &VARY_ORIGIN, &VARY_PREFLIGHT_TOKENS[..1]);
+            }
+        };
+        if !fresh
+            && headers
+                .keys()
+                .any(|k| k.as_str().starts_with("access-control-"))
         {
             for name in &OWNED_HEADERS {
                 headers.remove(name);
@@ -240,11 +261,9 @@ impl CorsPolicy {
                 if let Some(v) = &c.expose_headers {
                     headers.insert(ACEH, v.clone());
                 }
-                merge_vary(headers, &VARY_ORIGIN, &VARY_PREFLIGHT_TOKENS[..1]);
+                vary(headers);
             }
-            (Origins::List(_), Decoration::Plain) => {
-                merge_vary(headers, &VARY_ORIGIN, &VARY_PREFLIGHT_TOKENS[..1]);
-            }
+            (Origins::List(_), Decoration::Plain) => vary(headers),
         }
     }
 }
@@ -252,8 +271,8 @@ impl CorsPolicy {
 impl Compiled {
     /// `Access-Control-Request-Method`: exactly one token, compared byte for
     /// byte (Fetch #cors-preflight-fetch, step "request's method is not in methods").
-    fn check_request_method(&self, headers: &HeaderMap) -> Result<(), Refusal> {
-        let mut values = headers.get_all(ACRM).iter();
+    fn check_request_method(&self, acrm: GetAll<'_, HeaderValue>) -> Result<(), Refusal> {
+        let mut values = acrm.iter();
         let method = values.next().map(HeaderValue::as_bytes).unwrap_or_default();
         if values.next().is_some() || !is_token(method) {
             return Err(Refusal::MethodMalformed);
@@ -272,9 +291,11 @@ impl Compiled {
     /// `*` never covers `Authorization` (Fetch #cors-non-wildcard-request-header-name).
     fn check_request_headers(&self, headers: &HeaderMap) -> Result<(), Refusal> {
         check_request_headers(headers.get_all(ACRH), |name| {
-            self.headers
+            // Allowed names are lowercase, as browsers send them: an exact
+            // comparison first, case-insensitive only when it fails.
+            self.header_bytes
                 .iter()
-                .any(|h| h.as_str().as_bytes().eq_ignore_ascii_case(name))
+                .any(|h| h.len() == name.len() && (**h == *name || h.eq_ignore_ascii_case(name)))
                 || (self.any_header && !name.eq_ignore_ascii_case(b"authorization"))
         })
     }
@@ -306,8 +327,30 @@ impl Compiled {
     }
 
     fn preflight(&self, allow_origin: HeaderValue, request: &HeaderMap) -> Answer {
-        let mut headers = HeaderMap::with_capacity(7);
-        headers.insert(ACAO, allow_origin);
+        let mut headers = self.preflight_headers.clone();
+        // The template's first entry is `Access-Control-Allow-Origin`
+        // (entries keep their insertion order); no second hash lookup.
+        match headers.iter_mut().next() {
+            Some((name, value)) if name == ACAO => *value = allow_origin,
+            _ => {
+                headers.insert(ACAO, allow_origin);
+            }
+        }
+        // WICG Private Network Access §3.2: only when the preflight asks for it.
+        if self.private_network && request.get(ACRPN).is_some_and(|v| v == "true") {
+            headers.insert(ACAPN, TRUE);
+        }
+        Answer {
+            status: self.preflight_status,
+            headers,
+            body: None,
+        }
+    }
+
+    /// Everything [`preflight`](Self::preflight) answers but the origin.
+    fn preflight_template(&self) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(8);
+        headers.insert(ACAO, WILDCARD);
         if self.credentials {
             headers.insert(ACAC, TRUE);
         }
@@ -321,26 +364,20 @@ impl Compiled {
             headers.insert(ACMA, v.clone());
         }
         if self.private_network {
-            // WICG Private Network Access §3.2: only when the preflight asks for it.
-            if request.get(ACRPN).is_some_and(|v| v == "true") {
-                headers.insert(ACAPN, TRUE);
-            }
             headers.insert(VARY, VARY_PREFLIGHT_PNA);
         } else {
             headers.insert(VARY, VARY_PREFLIGHT);
         }
-        Answer {
-            status: self.preflight_status,
-            headers,
-            body: None,
-        }
+        headers
     }
 
     /// A `403` with no `Access-Control-*` header: a refused origin learns
     /// nothing about the policy (Fetch #http-responses: "the 403 status can
     /// be used, coupled with omitting the relevant headers").
     fn refusal(&self, body: &'static str, preflight: bool) -> Answer {
-        let mut headers = HeaderMap::with_capacity(2);
+        // Room for a third header added further out (axum adds
+        // `content-length`) without growing the map.
+        let mut headers = HeaderMap::with_capacity(3);
         headers.insert(CONTENT_TYPE, TEXT_PLAIN);
         match (&self.origins, preflight) {
             (_, true) => {
@@ -363,13 +400,19 @@ impl Compiled {
 /// left alone, existing values kept (RFC 9110 §12.5.5). `value` is `tokens`
 /// already joined, used when the response has no `Vary` yet.
 fn merge_vary(headers: &mut HeaderMap, value: &HeaderValue, tokens: &[&str]) {
-    let existing = headers.get_all(VARY);
-    if existing.iter().next().is_none() {
-        headers.insert(VARY, value.clone());
-        return;
-    }
-    let missing = |t: &str| !existing.iter().any(|v| list_contains(v.as_bytes(), t));
-    if !tokens.iter().any(|t| missing(t)) {
+    // One hash and probe: the entry is either vacant (the common case) or
+    // holds the inner service's values.
+    let mut existing = match headers.entry(VARY) {
+        Entry::Vacant(e) => {
+            e.insert(value.clone());
+            return;
+        }
+        Entry::Occupied(e) => e,
+    };
+    let missing = |e: &OccupiedEntry<'_, HeaderValue>, t: &str| {
+        !e.iter().any(|v| list_contains(v.as_bytes(), t))
+    };
+    if !tokens.iter().any(|t| missing(&existing, t)) {
         return;
     }
     let mut merged: Vec<u8> = Vec::new();
@@ -379,17 +422,15 @@ fn merge_vary(headers: &mut HeaderMap, value: &HeaderValue, tokens: &[&str]) {
         }
         merged.extend_from_slice(v.as_bytes());
     }
-    for t in tokens.iter().filter(|t| missing(t)) {
+    for t in tokens.iter().filter(|t| missing(&existing, t)) {
         merged.extend_from_slice(b", ");
         merged.extend_from_slice(t.as_bytes());
     }
     match HeaderValue::from_bytes(&merged) {
         Ok(v) => {
-            headers.insert(VARY, v);
+            existing.insert(v);
         }
         // Unreachable with valid inputs; keep the inner values and add ours.
-        Err(_) => {
-            headers.append(VARY, value.clone());
-        }
+        Err(_) => existing.append(value.clone()),
     }
 }
