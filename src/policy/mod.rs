@@ -27,8 +27,6 @@ use crate::matcher::OriginMatcher;
 /// Response headers the layer owns: whatever the inner service set for them
 /// is removed, so they are never duplicated (two `Access-Control-Allow-Origin`
 /// values make the browser fail the request).
-const OWNED_HEADERS: [HeaderName; 7] = [ACAO, ACAC, ACEH, ACAM, ACAH, ACMA, ACAPN];
-
 const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
 const ACRPN: HeaderName = HeaderName::from_static("access-control-request-private-network");
 
@@ -240,7 +238,15 @@ impl CorsPolicy {
                 .keys()
                 .any(|k| k.as_str().starts_with("access-control-"))
         {
-            for name in &OWNED_HEADERS {
+            // The layer owns the whole `Access-Control-*` namespace of the response, not
+            // only the names it writes (an application's `Access-Control-Allow-Local-Network`
+            // must not reach a refused origin). Allocates only when the application set one.
+            let names: Vec<HeaderName> = headers
+                .keys()
+                .filter(|k| k.as_str().starts_with("access-control-"))
+                .cloned()
+                .collect();
+            for name in &names {
                 headers.remove(name);
             }
         }
@@ -311,6 +317,27 @@ impl Compiled {
                 | Refusal::HeadersMalformed
         );
         if !self.explain || !about_request {
+            return None;
+        }
+        // Explaining hands the decision to the browser, so never explain a refusal that a
+        // browser would overturn: without Access-Control-Allow-Methods a request with the
+        // use-CORS-preflight flag takes its own method as allowed (Fetch
+        // #cors-preflight-fetch-0, "If methods is null"); all engines let `*` in
+        // Access-Control-Allow-Headers cover Authorization (whatwg/fetch#1919); Chromium
+        // compares the method upper-cased (crbug 1228178).
+        let browser_would_allow = match refusal {
+            Refusal::HeaderNotAllowed => self.any_header,
+            Refusal::MethodNotAllowed => {
+                self.allow_methods.is_none()
+                    || request.get(ACRM).is_some_and(|m| {
+                        self.methods
+                            .iter()
+                            .any(|c| c.as_str().as_bytes().eq_ignore_ascii_case(m.as_bytes()))
+                    })
+            }
+            _ => false,
+        };
+        if browser_would_allow {
             return None;
         }
         match &self.origins {
