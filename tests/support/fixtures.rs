@@ -1,0 +1,431 @@
+//! Fixed policies with reference matchers for their origins and request headers, and the
+//! driver that sends one request through a policy and checks the response. Shared by the
+//! fuzz targets and the tests that replay their corpora.
+//!
+//! The including crate declares `harness`, `invariants` and `reference` beside this module.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use super::invariants::{self, Exchange, PolicyShape};
+use super::{harness, reference};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use tower_cors::{CorsPolicy, Decision, Refusal};
+
+pub(crate) const APP: &str = "https://app.example.com";
+
+/// A fixed policy, what the invariants need to know about it, and a reference matcher for
+/// its origins written without the crate's code.
+pub(crate) struct Fixture {
+    pub(crate) name: &'static str,
+    pub(crate) policy: CorsPolicy,
+    pub(crate) shape: PolicyShape,
+    /// An origin the policy allows.
+    pub(crate) allowed_origin: &'static str,
+    pub(crate) reference_origin: fn(&[u8]) -> bool,
+    /// Reference for one `Access-Control-Request-Headers` name.
+    pub(crate) reference_header: fn(&[u8]) -> bool,
+}
+
+const CREDENTIALED_EXACT: &[&str] = &[
+    APP,
+    "https://admin.example.com",
+    "http://localhost:3000",
+    "http://[::1]:8080",
+    "https://xn--bcher-kva.example",
+];
+
+fn is_proper_subdomain(host: &str, base: &str) -> bool {
+    host.len() > base.len() + 1
+        && host.ends_with(base)
+        && host.as_bytes()[host.len() - base.len() - 1] == b'.'
+}
+
+/// `CREDENTIALED_EXACT` + `https://*.example.org` + `https://*.example.com:*` +
+/// `http://localhost:*`.
+fn credentialed_origin(raw: &[u8]) -> bool {
+    if CREDENTIALED_EXACT.iter().any(|o| o.as_bytes() == raw) {
+        return true;
+    }
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return false;
+    };
+    let Some(o) = reference::parse_serialized_origin(text) else {
+        return false;
+    };
+    (o.scheme == "https" && o.port.is_none() && is_proper_subdomain(o.host, "example.org"))
+        || (o.scheme == "https" && is_proper_subdomain(o.host, "example.com"))
+        || (o.scheme == "http" && o.host == "localhost")
+}
+
+fn credentialed_header(name: &[u8]) -> bool {
+    ["content-type", "x-custom", "authorization"]
+        .iter()
+        .any(|h| h.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// `https://[a-z0-9-]+\.example\.net`, `http://127\.0\.0\.1:[0-9]+` and `null` (as regexes
+/// with the `regex` feature; the same set as a pattern and exact origins without it, where
+/// the label is fixed to `a`).
+fn public_origin(raw: &[u8]) -> bool {
+    if raw == b"null" {
+        return true;
+    }
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return false;
+    };
+    if reference::parse_serialized_origin(text).is_none() {
+        return false;
+    }
+    if let Some(label) = text
+        .strip_prefix("https://")
+        .and_then(|r| r.strip_suffix(".example.net"))
+    {
+        if cfg!(not(feature = "regex")) {
+            return label == "a";
+        }
+        return !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    }
+    // The regex needs a port; the `http://127.0.0.1:*` pattern also takes none.
+    (cfg!(not(feature = "regex")) && text == "http://127.0.0.1")
+        || text
+            .strip_prefix("http://127.0.0.1:")
+            .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn public_fixture() -> Fixture {
+    let builder = CorsPolicy::builder();
+    #[cfg(feature = "regex")]
+    let builder = builder
+        .allow_origin_regex(r"https://[a-z0-9-]+\.example\.net")
+        .allow_origin_regex(r"http://127\.0\.0\.1:[0-9]+");
+    #[cfg(not(feature = "regex"))]
+    let builder = builder
+        .allow_origin("https://a.example.net")
+        .allow_origin_pattern("http://127.0.0.1:*");
+    Fixture {
+        name: "public",
+        policy: builder
+            .allow_null_origin()
+            .allow_methods(["*"])
+            .allow_headers(["*"])
+            .expose_headers(["*"])
+            .build()
+            .expect("public fixture builds"),
+        shape: PolicyShape {
+            any_origin: false,
+            allow_null: true,
+            credentials: false,
+            strict: false,
+            explain: false,
+        },
+        allowed_origin: "https://a.example.net",
+        reference_origin: public_origin,
+        reference_header: wildcard_header,
+    }
+}
+
+/// `APP` + `https://*.example.org`.
+fn explaining_origin(raw: &[u8]) -> bool {
+    if raw == APP.as_bytes() {
+        return true;
+    }
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return false;
+    };
+    reference::parse_serialized_origin(text).is_some_and(|o| {
+        o.scheme == "https" && o.port.is_none() && is_proper_subdomain(o.host, "example.org")
+    })
+}
+
+fn credentialed_header_but_authorization(name: &[u8]) -> bool {
+    credentialed_header(name) && !name.eq_ignore_ascii_case(b"authorization")
+}
+
+fn wildcard_header(name: &[u8]) -> bool {
+    !name.eq_ignore_ascii_case(b"authorization")
+}
+
+fn any_origin(_raw: &[u8]) -> bool {
+    true
+}
+
+fn any_origin_header(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"x-custom")
+}
+
+fn credentialed(strict: bool) -> CorsPolicy {
+    CorsPolicy::builder()
+        .allow_origins(CREDENTIALED_EXACT)
+        .allow_origin_pattern("https://*.example.org")
+        .allow_origin_pattern("https://*.example.com:*")
+        .allow_origin_pattern("http://localhost:*")
+        .allow_methods([Method::PUT, Method::DELETE])
+        .allow_methods(["patch"])
+        .allow_headers(["content-type", "x-custom", "authorization"])
+        .expose_headers(["x-request-id"])
+        .allow_credentials(true)
+        .max_age(Duration::from_secs(600))
+        .strict(strict)
+        .preflight_status(if strict {
+            StatusCode::OK
+        } else {
+            StatusCode::NO_CONTENT
+        })
+        .build()
+        .expect("credentialed fixture builds")
+}
+
+pub(crate) fn fixtures() -> &'static [Fixture] {
+    static FIXTURES: OnceLock<Vec<Fixture>> = OnceLock::new();
+    FIXTURES.get_or_init(|| {
+        let credentialed_shape = PolicyShape {
+            any_origin: false,
+            allow_null: false,
+            credentials: true,
+            strict: false,
+            explain: false,
+        };
+        vec![
+            Fixture {
+                name: "credentialed",
+                policy: credentialed(false),
+                shape: credentialed_shape,
+                allowed_origin: APP,
+                reference_origin: credentialed_origin,
+                reference_header: credentialed_header,
+            },
+            Fixture {
+                name: "credentialed strict",
+                policy: credentialed(true),
+                shape: PolicyShape {
+                    strict: true,
+                    ..credentialed_shape
+                },
+                allowed_origin: APP,
+                reference_origin: credentialed_origin,
+                reference_header: credentialed_header,
+            },
+            public_fixture(),
+            Fixture {
+                name: "explaining",
+                policy: CorsPolicy::builder()
+                    .allow_origin(APP)
+                    .allow_origin_pattern("https://*.example.org")
+                    .allow_methods([Method::PUT])
+                    .allow_headers(["content-type", "x-custom"])
+                    .allow_private_network(true)
+                    .explain_preflight_refusals(true)
+                    .strict(true)
+                    .build()
+                    .expect("explaining fixture builds"),
+                shape: PolicyShape {
+                    any_origin: false,
+                    allow_null: false,
+                    credentials: false,
+                    strict: true,
+                    explain: true,
+                },
+                allowed_origin: APP,
+                reference_origin: explaining_origin,
+                reference_header: credentialed_header_but_authorization,
+            },
+            Fixture {
+                name: "any origin",
+                policy: CorsPolicy::builder()
+                    .allow_any_origin()
+                    .allow_methods([Method::PUT])
+                    .allow_headers(["x-custom"])
+                    .expose_headers(["x-total"])
+                    .build()
+                    .expect("public fixture builds"),
+                shape: PolicyShape {
+                    any_origin: true,
+                    allow_null: false,
+                    credentials: false,
+                    strict: false,
+                    explain: false,
+                },
+                allowed_origin: APP,
+                reference_origin: any_origin,
+                reference_header: any_origin_header,
+            },
+        ]
+    })
+}
+
+/// Sends `req` through `policy`, checks every response invariant and that the response
+/// agrees with `evaluate`; panics (a fuzz crash) otherwise.
+pub(crate) fn exchange(
+    policy: &CorsPolicy,
+    shape: &PolicyShape,
+    inner_headers: HeaderMap,
+    inner_status: StatusCode,
+    req: Request<()>,
+) -> (Decision, harness::Outcome) {
+    let decision = policy.evaluate_request(&req);
+    let method = req.method().clone();
+    let headers = req.headers().clone();
+    let out = harness::call_with_status(policy, inner_headers.clone(), inner_status, req);
+    let ex = Exchange {
+        method: &method,
+        request: &headers,
+        status: out.status,
+        response: &out.headers,
+        inner_called: out.inner_called,
+        inner_headers: &inner_headers,
+    };
+    if let Err(e) = invariants::check(shape, &ex) {
+        panic!("invariant broken: {e}\nrequest: {method} {headers:?}\nresponse: {out:?}");
+    }
+    let has_acao = out.headers.contains_key("access-control-allow-origin");
+    let explainable = shape.explain
+        && matches!(
+            decision.refusal(),
+            Some(
+                Refusal::MethodNotAllowed
+                    | Refusal::MethodMalformed
+                    | Refusal::HeaderNotAllowed
+                    | Refusal::HeadersMalformed
+            )
+        );
+    // A public policy answers `*` to every actual request, whatever `evaluate` says.
+    let consistent = if (shape.any_origin && !decision.is_preflight()) || decision.is_allowed() {
+        has_acao
+    } else {
+        // Under explain_preflight_refusals a refusal for the method or headers may be
+        // answered like an allowed preflight; any other refusal never carries an origin.
+        !has_acao || explainable
+    };
+    assert!(
+        consistent,
+        "evaluate() said {decision:?} but acao present: {has_acao}\nrequest: {method} {headers:?}"
+    );
+    (decision, out)
+}
+
+/// An actual `GET` and a preflight for `PUT` + `content-type`, from `origin`.
+pub(crate) fn actual_and_preflight(origin: &HeaderValue) -> [Request<()>; 2] {
+    let mut get = Request::new(());
+    get.headers_mut().insert("origin", origin.clone());
+    let mut options = Request::new(());
+    *options.method_mut() = Method::OPTIONS;
+    let h = options.headers_mut();
+    h.insert("origin", origin.clone());
+    h.insert(
+        "access-control-request-method",
+        HeaderValue::from_static("PUT"),
+    );
+    h.insert(
+        "access-control-request-headers",
+        HeaderValue::from_static("content-type"),
+    );
+    [get, options]
+}
+
+/// The `origin` fuzz target: `data` as the `Origin` of an actual request and of a preflight,
+/// against every fixture; the decision must equal the fixture's reference matcher.
+pub(crate) fn check_origin(data: &[u8]) {
+    let Ok(origin) = HeaderValue::from_bytes(data) else {
+        return;
+    };
+    for fixture in fixtures() {
+        let expected = (fixture.reference_origin)(data);
+        for req in actual_and_preflight(&origin) {
+            let (decision, _) = exchange(
+                &fixture.policy,
+                &fixture.shape,
+                HeaderMap::new(),
+                StatusCode::OK,
+                req,
+            );
+            if fixture.shape.any_origin {
+                continue;
+            }
+            assert_eq!(
+                decision.is_allowed(),
+                expected,
+                "{}: origin {:?} decided {decision:?}",
+                fixture.name,
+                String::from_utf8_lossy(data)
+            );
+        }
+    }
+}
+
+/// Documented cap on the combined `Access-Control-Request-Headers` value.
+pub(crate) const REQUEST_HEADERS_CAP: usize = 4096;
+/// Documented cap on the number of `Access-Control-Request-Headers` lines (browsers send
+/// one).
+pub(crate) const REQUEST_HEADERS_MAX_LINES: usize = 16;
+
+/// The `request_headers` fuzz target: `data`, split on `\n` into header lines, as the
+/// `Access-Control-Request-Headers` of a preflight from an allowed origin; the decision must
+/// follow the `#` list rule, the fixture's reference and the caps (4096 bytes, 16 lines).
+pub(crate) fn check_request_headers(data: &[u8]) {
+    let lines: Vec<&[u8]> = if data.is_empty() {
+        Vec::new()
+    } else {
+        data.split(|&b| b == b'\n').collect()
+    };
+    let mut values = Vec::with_capacity(lines.len());
+    for line in &lines {
+        match HeaderValue::from_bytes(line) {
+            Ok(v) => values.push(v),
+            Err(_) => return,
+        }
+    }
+    for fixture in fixtures() {
+        let mut req = Request::new(());
+        *req.method_mut() = Method::OPTIONS;
+        let h = req.headers_mut();
+        h.insert("origin", HeaderValue::from_static(fixture.allowed_origin));
+        h.insert(
+            "access-control-request-method",
+            HeaderValue::from_static("PUT"),
+        );
+        for v in &values {
+            h.append("access-control-request-headers", v.clone());
+        }
+        let (decision, _) = exchange(
+            &fixture.policy,
+            &fixture.shape,
+            HeaderMap::new(),
+            StatusCode::OK,
+            req,
+        );
+        let too_long = reference::combined_len(&lines) > REQUEST_HEADERS_CAP
+            || lines.len() > REQUEST_HEADERS_MAX_LINES;
+        let elements = reference::list_elements(&lines);
+        let malformed = elements.iter().any(|e| !reference::is_token(e));
+        let not_allowed = elements
+            .iter()
+            .any(|e| reference::is_token(e) && !(fixture.reference_header)(e));
+        let desc = format!(
+            "{}: acrh lines {:?}",
+            fixture.name,
+            lines
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect::<Vec<_>>()
+        );
+        match decision.refusal() {
+            None => assert!(
+                !too_long && !malformed && !not_allowed,
+                "{desc}: allowed (too long {too_long}, malformed {malformed}, not allowed {not_allowed})"
+            ),
+            Some(Refusal::HeadersTooLong) => assert!(too_long, "{desc}: too long"),
+            Some(Refusal::HeadersMalformed) => {
+                assert!(!too_long && malformed, "{desc}: malformed")
+            }
+            Some(Refusal::HeaderNotAllowed) => {
+                assert!(!too_long && not_allowed, "{desc}: not allowed")
+            }
+            Some(other) => panic!("{desc}: unexpected refusal {other:?}"),
+        }
+    }
+}
