@@ -15,7 +15,7 @@ mod invariants;
 
 use std::alloc::System;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method, Request};
 use invariants::{Exchange, PolicyShape};
@@ -37,9 +37,6 @@ fn serial() -> MutexGuard<'static, ()> {
 /// Most bytes one refused request may allocate end to end (response head, refusal body,
 /// bookkeeping), whatever the size of the request.
 const MAX_CALL_BYTES: usize = 16 * 1024;
-/// Generous wall-clock bound for one decision, even on a loaded debug build: linear work on
-/// a 1 MiB header takes about a millisecond; anything quadratic takes far longer.
-const MAX_DECISION_TIME: Duration = Duration::from_millis(100);
 
 const APP: &str = "https://app.example.com";
 const ADMIN: &str = "https://admin.example.com";
@@ -111,18 +108,16 @@ fn assert_refused(
     shape: PolicyShape,
     req: Request<()>,
 ) -> Refusal {
-    // Deciding: pure, allocation-free, fast. The first call warms up any lazily built state.
+    // Deciding: pure and allocation-free (its cost on hostile input is counted in
+    // instructions by `scripts/bench-instructions.sh`, not timed here). The first call warms up any lazily built state.
     // The counter is process-wide and the test harness's own thread allocates now and then
     // (it prints results while the next test runs), so the least of three runs counts.
     let _ = policy.evaluate_request(&req);
     let mut allocated = usize::MAX;
-    let mut elapsed = Duration::MAX;
     let mut decision = Decision::NotCors;
     for _ in 0..3 {
         let region = Region::new(GLOBAL);
-        let started = Instant::now();
         decision = policy.evaluate_request(&req);
-        elapsed = elapsed.min(started.elapsed());
         allocated = allocated.min(region.change().bytes_allocated);
     }
     assert!(!decision.is_allowed(), "{desc}: allowed: {decision:?}");
@@ -130,10 +125,6 @@ fn assert_refused(
         .refusal()
         .unwrap_or_else(|| panic!("{desc}: no refusal in {decision:?}"));
     assert_eq!(allocated, 0, "{desc}: deciding allocated {allocated} bytes");
-    assert!(
-        elapsed < MAX_DECISION_TIME,
-        "{desc}: deciding took {elapsed:?}"
-    );
 
     // Answering: no Access-Control-* header, invariants, bounded allocation.
     let method = req.method().clone();
