@@ -693,18 +693,17 @@ pub(crate) fn table() -> Vec<Scenario> {
         Scenario {
             desc: "explain_preflight_refusals: Chrome names the refused method",
             policy: Policy {
-                methods: &["PATCH"],
                 explain: true,
                 ..BASE
             },
             request: Request {
-                method: "patch",
+                method: "DELETE",
                 ..PUT
             },
             expected: Expected {
                 preflights: Some(1),
                 inner_calls: Some(0),
-                failed_parameter: Some("patch"),
+                failed_parameter: Some("DELETE"),
                 ..Expected::blocked("MethodDisallowedByPreflightResponse")
             },
             tower_http_note: "",
@@ -726,6 +725,24 @@ pub(crate) fn table() -> Vec<Scenario> {
                 ..Expected::blocked("HeaderDisallowedByPreflightResponse")
             },
             tower_http_note: "",
+        },
+        Scenario {
+            desc: "explain_preflight_refusals: a method differing only in case stays a bare 403",
+            policy: Policy {
+                methods: &["PATCH"],
+                explain: true,
+                ..BASE
+            },
+            request: Request {
+                method: "patch",
+                ..PUT
+            },
+            expected: Expected {
+                preflights: Some(1),
+                inner_calls: Some(0),
+                ..Expected::blocked(PREFLIGHT_NO_ACAO)
+            },
+            tower_http_note: REFUSED_PREFLIGHT_NOTE,
         },
         Scenario {
             desc: "upper-case PATCH allowed when PATCH is listed",
