@@ -24,9 +24,7 @@ pub use decision::{Decision, Refusal};
 use crate::headers::{check_request_headers, is_safelisted_method, is_token, list_contains};
 use crate::matcher::OriginMatcher;
 
-/// Response headers the layer owns: whatever the inner service set for them
-/// is removed, so they are never duplicated (two `Access-Control-Allow-Origin`
-/// values make the browser fail the request).
+/// WICG Private Network Access response and request headers.
 const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
 const ACRPN: HeaderName = HeaderName::from_static("access-control-request-private-network");
 
@@ -36,11 +34,6 @@ const VARY_ORIGIN: HeaderValue = HeaderValue::from_static("Origin");
 const VARY_PREFLIGHT: HeaderValue = HeaderValue::from_static(
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
 );
-const VARY_PREFLIGHT_TOKENS: [&str; 3] = [
-    "Origin",
-    "Access-Control-Request-Method",
-    "Access-Control-Request-Headers",
-];
 const VARY_PREFLIGHT_PNA: HeaderValue = HeaderValue::from_static(
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network",
 );
@@ -230,7 +223,7 @@ impl CorsPolicy {
             if fresh {
                 headers.insert(VARY, VARY_ORIGIN);
             } else {
-                merge_vary(headers, &VARY_ORIGIN, &VARY_PREFLIGHT_TOKENS[..1]);
+                merge_vary(headers, &VARY_ORIGIN, &["Origin"]);
             }
         };
         if !fresh
