@@ -23,7 +23,7 @@ use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use invariants::{Exchange, PolicyShape};
 use proptest::prelude::*;
 use reference::{parse_serialized_origin, Parsed};
-use tower_cors::{CorsPolicy, Refusal};
+use tower_cors::CorsPolicy;
 
 // ---------------------------------------------------------------------------------------------
 // Random policies
@@ -640,16 +640,7 @@ fn run_case(p: &PolicyDesc, s: &RequestSeed, cov: &mut Coverage) -> Result<(), T
         let has_acao = out.headers.contains_key("access-control-allow-origin");
         // Under explain_preflight_refusals a preflight refused for its method or headers
         // may be answered like an allowed one (the browser refuses it itself).
-        let explainable = p.explain
-            && matches!(
-                decision.refusal(),
-                Some(
-                    Refusal::MethodNotAllowed
-                        | Refusal::MethodMalformed
-                        | Refusal::HeaderNotAllowed
-                        | Refusal::HeadersMalformed
-                )
-            );
+        let explainable = shape.may_explain(decision.refusal());
         let consistent = if decision.is_allowed() {
             has_acao
         } else {

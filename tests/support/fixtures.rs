@@ -283,16 +283,7 @@ pub(crate) fn exchange(
         panic!("invariant broken: {e}\nrequest: {method} {headers:?}\nresponse: {out:?}");
     }
     let has_acao = out.headers.contains_key("access-control-allow-origin");
-    let explainable = shape.explain
-        && matches!(
-            decision.refusal(),
-            Some(
-                Refusal::MethodNotAllowed
-                    | Refusal::MethodMalformed
-                    | Refusal::HeaderNotAllowed
-                    | Refusal::HeadersMalformed
-            )
-        );
+    let explainable = shape.may_explain(decision.refusal());
     // A public policy answers `*` to every actual request, whatever `evaluate` says.
     let consistent = if (shape.any_origin && !decision.is_preflight()) || decision.is_allowed() {
         has_acao

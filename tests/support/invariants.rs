@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use http::{HeaderMap, Method};
+use tower_cors::Refusal;
 
 /// The few facts about a policy the response invariants depend on.
 #[derive(Clone, Copy, Debug, Default)]
@@ -19,6 +20,23 @@ pub(crate) struct PolicyShape {
     /// `explain_preflight_refusals(true)`: a preflight from an allowed origin refused for its
     /// method or headers is answered like an allowed one (the browser then refuses it).
     pub(crate) explain: bool,
+}
+
+impl PolicyShape {
+    /// Whether `explain_preflight_refusals` may answer a preflight refused for `refusal`
+    /// like an allowed one (the browser then refuses it itself).
+    pub(crate) fn may_explain(&self, refusal: Option<Refusal>) -> bool {
+        self.explain
+            && matches!(
+                refusal,
+                Some(
+                    Refusal::MethodNotAllowed
+                        | Refusal::MethodMalformed
+                        | Refusal::HeaderNotAllowed
+                        | Refusal::HeadersMalformed
+                )
+            )
+    }
 }
 
 /// The request side of one exchange.
