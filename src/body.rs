@@ -23,7 +23,9 @@ pin_project! {
     #[project = KindProj]
     enum Kind<B> {
         Inner { #[pin] body: B },
-        Text { text: Option<&'static str> },
+        // Empty once read (and for a preflight answer): `&str` keeps the
+        // wrapper as small as possible around a zero-sized body.
+        Text { text: &'static str },
     }
 }
 
@@ -35,7 +37,7 @@ impl<B> CorsBody<B> {
         }
     }
 
-    pub(crate) fn text(text: Option<&'static str>) -> Self {
+    pub(crate) fn text(text: &'static str) -> Self {
         Self {
             kind: Kind::Text { text },
         }
@@ -74,7 +76,8 @@ where
         match self.project().kind.project() {
             KindProj::Inner { body } => body.poll_frame(cx),
             KindProj::Text { text } => Poll::Ready(
-                text.take()
+                Some(std::mem::take(text))
+                    .filter(|t| !t.is_empty())
                     .map(|t| Ok(Frame::data(B::Data::from(t.as_bytes())))),
             ),
         }
@@ -83,14 +86,14 @@ where
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Inner { body } => body.is_end_stream(),
-            Kind::Text { text } => text.is_none(),
+            Kind::Text { text } => text.is_empty(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Inner { body } => body.size_hint(),
-            Kind::Text { text } => SizeHint::with_exact(text.map_or(0, |t| t.len() as u64)),
+            Kind::Text { text } => SizeHint::with_exact(text.len() as u64),
         }
     }
 }

@@ -4,11 +4,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use http::Response;
+use http::{HeaderMap, Response, StatusCode};
 use pin_project_lite::pin_project;
 
 use crate::body::CorsBody;
-use crate::policy::{Answer, CorsPolicy, Decoration};
+use crate::policy::{CorsPolicy, Decoration};
 
 pin_project! {
     /// Response future of [`CorsService`](crate::CorsService).
@@ -28,7 +28,9 @@ pin_project! {
             decoration: Option<Decoration>,
         },
         Answer {
-            answer: Option<Answer>,
+            status: StatusCode,
+            headers: HeaderMap,
+            body: &'static str,
         },
     }
 }
@@ -44,10 +46,12 @@ impl<F> ResponseFuture<F> {
         }
     }
 
-    pub(crate) fn answer(answer: Answer) -> Self {
+    pub(crate) fn answer(status: StatusCode, headers: HeaderMap, body: &'static str) -> Self {
         Self {
             kind: Kind::Answer {
-                answer: Some(answer),
+                status,
+                headers,
+                body,
             },
         }
     }
@@ -78,21 +82,16 @@ where
                 }
                 Poll::Ready(Ok(response.map(CorsBody::new)))
             }
-            KindProj::Answer { answer } => {
-                // Polling again after completion yields an empty 500 rather
-                // than panicking.
-                let Answer {
-                    status,
-                    headers,
-                    body,
-                } = answer.take().unwrap_or(Answer {
-                    status: http::StatusCode::INTERNAL_SERVER_ERROR,
-                    headers: http::HeaderMap::new(),
-                    body: None,
-                });
-                let mut response = Response::new(CorsBody::text(body));
-                *response.status_mut() = status;
-                *response.headers_mut() = headers;
+            KindProj::Answer {
+                status,
+                headers,
+                body,
+            } => {
+                // Polling again after completion yields an empty response
+                // rather than panicking.
+                let mut response = Response::new(CorsBody::text(std::mem::take(body)));
+                *response.status_mut() = *status;
+                *response.headers_mut() = std::mem::take(headers);
                 Poll::Ready(Ok(response))
             }
         }

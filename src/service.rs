@@ -80,7 +80,10 @@ where
             );
         }
         match self.policy.action(decision, req.headers()) {
-            Action::Answer(answer) => ResponseFuture::answer(answer),
+            Action::Answer(answer) => {
+                let (status, headers, body) = self.policy.answer(answer);
+                ResponseFuture::answer(status, headers, body)
+            }
             Action::Forward(decoration) => {
                 ResponseFuture::forward(self.inner.call(req), self.policy.clone(), decoration)
             }

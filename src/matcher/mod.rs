@@ -70,6 +70,7 @@ impl OriginMatcher {
     /// Only patterns and regexes need the origin parsed: without them, an
     /// origin missing from the exact set is refused as
     /// [`Refusal::OriginNotAllowed`] without parsing, malformed or not.
+    #[inline(always)]
     pub(crate) fn allow(&self, origin: &HeaderValue) -> Result<HeaderValue, Refusal> {
         let raw = origin.as_bytes();
         // Configured origins are canonical, so a hit is a valid origin.

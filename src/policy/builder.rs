@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
 
-use super::{Compiled, CorsPolicy, Origins};
+use super::{Compiled, CorsPolicy, Origins, Templates};
 use crate::error::{Issue, IssueKind, PolicyError};
 use crate::headers::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header,
@@ -423,9 +423,9 @@ impl PolicyBuilder {
             strict: self.strict,
             private_network: self.private_network,
             explain: self.explain,
-            preflight_headers: HeaderMap::new(),
+            templates: Templates::default(),
         };
-        compiled.preflight_headers = compiled.preflight_template();
+        compiled.templates = compiled.templates();
         Ok(CorsPolicy {
             inner: Arc::new(compiled),
         })

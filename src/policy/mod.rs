@@ -94,10 +94,28 @@ struct Compiled {
     private_network: bool,
     /// Answer method/header refusals of allowed origins with the lists.
     explain: bool,
-    /// The headers of an allowed preflight's answer, `Access-Control-Allow-Origin`
-    /// aside: cloned per preflight (two allocations, no hashing) instead of
-    /// inserting each header again.
-    preflight_headers: HeaderMap,
+    /// Precomputed header maps, cloned per request: a clone costs the map's two
+    /// allocations and a copy, while inserting each header again costs a hash
+    /// and a probe per header.
+    templates: Templates,
+}
+
+/// Whole header maps: the layer's own answers, and the CORS headers of
+/// responses the inner service left without headers. The first entry of
+/// `preflight` and `allowed` is `Access-Control-Allow-Origin`, replaced per
+/// request (a map keeps its entries in insertion order).
+#[derive(Debug, Default)]
+struct Templates {
+    /// An allowed preflight's answer.
+    preflight: HeaderMap,
+    /// A refused preflight's `403`.
+    refused_preflight: HeaderMap,
+    /// A `403` to a refused actual request (strict policies).
+    refused: HeaderMap,
+    /// An empty response of an allowed origin (a public policy: of every request).
+    allowed: HeaderMap,
+    /// An empty response without an allowed origin, under a list policy: `Vary: Origin`.
+    vary: HeaderMap,
 }
 
 /// How to decorate the inner service's response to a forwarded request.
@@ -118,12 +136,17 @@ pub(crate) enum Action {
     Answer(Answer),
 }
 
-/// A response produced by the layer itself.
+/// A response the layer gives itself, made by [`CorsPolicy::answer`].
 #[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Option<&'static str>,
+pub(crate) enum Answer {
+    /// An allowed (or explained) preflight.
+    Preflight {
+        allow_origin: HeaderValue,
+        /// The preflight asked for Private Network Access and the policy grants it.
+        private_network: bool,
+    },
+    /// A `403` with no `Access-Control-*` header.
+    Refusal { body: &'static str, preflight: bool },
 }
 
 impl CorsPolicy {
@@ -140,11 +163,13 @@ impl CorsPolicy {
     }
 
     /// [`evaluate`](Self::evaluate) for a whole request.
+    #[inline(always)]
     pub fn evaluate_request<B>(&self, request: &http::Request<B>) -> Decision {
         self.evaluate_headers(request.method(), request.headers())
     }
 
     /// [`evaluate`](Self::evaluate) from a method and headers.
+    #[inline(always)]
     pub fn evaluate_headers(&self, method: &Method, headers: &HeaderMap) -> Decision {
         let mut origins = headers.get_all(ORIGIN).iter();
         let Some(origin) = origins.next() else {
@@ -193,6 +218,7 @@ impl CorsPolicy {
     }
 
     /// Turns a decision into what the service does.
+    #[inline(always)]
     pub(crate) fn action(&self, decision: Decision, headers: &HeaderMap) -> Action {
         let c = &*self.inner;
         match decision {
@@ -200,36 +226,71 @@ impl CorsPolicy {
             Decision::ActualAllowed { allow_origin } => {
                 Action::Forward(Decoration::Allowed(allow_origin))
             }
-            Decision::ActualRefused(r) if c.strict => {
-                Action::Answer(c.refusal(r.actual_body(), false))
-            }
+            Decision::ActualRefused(r) if c.strict => Action::Answer(Answer::Refusal {
+                body: r.actual_body(),
+                preflight: false,
+            }),
             Decision::ActualRefused(_) => Action::Forward(Decoration::Plain),
             Decision::PreflightAllowed { allow_origin } => {
                 Action::Answer(c.preflight(allow_origin, headers))
             }
             Decision::PreflightRefused(r) => match c.explained_origin(r, headers) {
                 Some(allow_origin) => Action::Answer(c.preflight(allow_origin, headers)),
-                None => Action::Answer(c.refusal(r.preflight_body(), true)),
+                None => Action::Answer(Answer::Refusal {
+                    body: r.preflight_body(),
+                    preflight: true,
+                }),
             },
         }
     }
 
+    /// The status, headers and body of an answer the layer gives itself.
+    #[inline(always)]
+    pub(crate) fn answer(&self, answer: Answer) -> (StatusCode, HeaderMap, &'static str) {
+        let c = &*self.inner;
+        match answer {
+            Answer::Preflight {
+                allow_origin,
+                private_network,
+            } => {
+                let mut headers = c.templates.preflight.clone();
+                set_allow_origin(&mut headers, allow_origin);
+                if private_network {
+                    headers.insert(ACAPN, TRUE);
+                }
+                (c.preflight_status, headers, "")
+            }
+            Answer::Refusal { body, preflight } => {
+                let headers = if preflight {
+                    c.templates.refused_preflight.clone()
+                } else {
+                    c.templates.refused.clone()
+                };
+                (StatusCode::FORBIDDEN, headers, body)
+            }
+        }
+    }
+
     /// Sets the CORS headers on a forwarded request's response.
+    #[inline(always)]
     pub(crate) fn decorate(&self, decoration: Decoration, headers: &mut HeaderMap) {
         let c = &*self.inner;
-        // An empty map has no `Vary` to merge with and nothing to strip.
-        let fresh = headers.is_empty();
-        let vary = |headers: &mut HeaderMap| {
-            if fresh {
-                headers.insert(VARY, VARY_ORIGIN);
-            } else {
-                merge_vary(headers, &VARY_ORIGIN, &["Origin"]);
+        // An empty map (the inner service set no header) has no `Vary` to merge
+        // with and nothing to strip: it becomes a copy of the whole answer.
+        if headers.is_empty() {
+            match (&c.origins, decoration) {
+                (Origins::List(_), Decoration::Plain) => *headers = c.templates.vary.clone(),
+                (Origins::List(_), Decoration::Allowed(origin)) => {
+                    *headers = c.templates.allowed.clone();
+                    set_allow_origin(headers, origin);
+                }
+                (Origins::Any, _) => *headers = c.templates.allowed.clone(),
             }
-        };
-        if !fresh
-            && headers
-                .keys()
-                .any(|k| k.as_str().starts_with("access-control-"))
+            return;
+        }
+        if headers
+            .keys()
+            .any(|k| k.as_str().starts_with("access-control-"))
         {
             // The layer owns the whole `Access-Control-*` namespace of the response, not
             // only the names it writes (an application's `Access-Control-Allow-Local-Network`
@@ -260,9 +321,9 @@ impl CorsPolicy {
                 if let Some(v) = &c.expose_headers {
                     headers.insert(ACEH, v.clone());
                 }
-                vary(headers);
+                merge_vary(headers, &VARY_ORIGIN, &["Origin"]);
             }
-            (Origins::List(_), Decoration::Plain) => vary(headers),
+            (Origins::List(_), Decoration::Plain) => merge_vary(headers, &VARY_ORIGIN, &["Origin"]),
         }
     }
 }
@@ -347,27 +408,59 @@ impl Compiled {
     }
 
     fn preflight(&self, allow_origin: HeaderValue, request: &HeaderMap) -> Answer {
-        let mut headers = self.preflight_headers.clone();
-        // The template's first entry is `Access-Control-Allow-Origin`
-        // (entries keep their insertion order); no second hash lookup.
-        match headers.iter_mut().next() {
-            Some((name, value)) if name == ACAO => *value = allow_origin,
-            _ => {
-                headers.insert(ACAO, allow_origin);
-            }
-        }
         // WICG Private Network Access §3.2: only when the preflight asks for it.
-        if self.private_network && request.get(ACRPN).is_some_and(|v| v == "true") {
-            headers.insert(ACAPN, TRUE);
-        }
-        Answer {
-            status: self.preflight_status,
-            headers,
-            body: None,
+        let private_network =
+            self.private_network && request.get(ACRPN).is_some_and(|v| v == "true");
+        Answer::Preflight {
+            allow_origin,
+            private_network,
         }
     }
 
-    /// Everything [`preflight`](Self::preflight) answers but the origin.
+    /// The header maps cloned per request; see [`Templates`].
+    fn templates(&self) -> Templates {
+        let mut allowed = HeaderMap::with_capacity(4);
+        allowed.insert(ACAO, WILDCARD);
+        if self.credentials {
+            allowed.insert(ACAC, TRUE);
+        }
+        if let Some(v) = &self.expose_headers {
+            allowed.insert(ACEH, v.clone());
+        }
+        let mut vary = HeaderMap::with_capacity(1);
+        if let Origins::List(_) = self.origins {
+            allowed.insert(VARY, VARY_ORIGIN);
+            vary.insert(VARY, VARY_ORIGIN);
+        }
+        Templates {
+            preflight: self.preflight_template(),
+            refused_preflight: self.refusal_template(true),
+            refused: self.refusal_template(false),
+            allowed,
+            vary,
+        }
+    }
+
+    /// A `403` with no `Access-Control-*` header: a refused origin learns
+    /// nothing about the policy (Fetch #http-responses: "the 403 status can
+    /// be used, coupled with omitting the relevant headers").
+    fn refusal_template(&self, preflight: bool) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(2);
+        headers.insert(CONTENT_TYPE, TEXT_PLAIN);
+        match (&self.origins, preflight) {
+            (_, true) => {
+                headers.insert(VARY, VARY_PREFLIGHT);
+            }
+            (Origins::List(_), false) => {
+                headers.insert(VARY, VARY_ORIGIN);
+            }
+            (Origins::Any, false) => {}
+        }
+        headers
+    }
+
+    /// An allowed preflight's answer, `Access-Control-Allow-Origin` first, and
+    /// `Access-Control-Allow-Private-Network` aside (only for preflights asking).
     fn preflight_template(&self) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(8);
         headers.insert(ACAO, WILDCARD);
@@ -390,28 +483,15 @@ impl Compiled {
         }
         headers
     }
+}
 
-    /// A `403` with no `Access-Control-*` header: a refused origin learns
-    /// nothing about the policy (Fetch #http-responses: "the 403 status can
-    /// be used, coupled with omitting the relevant headers").
-    fn refusal(&self, body: &'static str, preflight: bool) -> Answer {
-        // Room for a third header added further out (axum adds
-        // `content-length`) without growing the map.
-        let mut headers = HeaderMap::with_capacity(3);
-        headers.insert(CONTENT_TYPE, TEXT_PLAIN);
-        match (&self.origins, preflight) {
-            (_, true) => {
-                headers.insert(VARY, VARY_PREFLIGHT);
-            }
-            (Origins::List(_), false) => {
-                headers.insert(VARY, VARY_ORIGIN);
-            }
-            (Origins::Any, false) => {}
-        }
-        Answer {
-            status: StatusCode::FORBIDDEN,
-            headers,
-            body: Some(body),
+/// Sets `Access-Control-Allow-Origin` in a map cloned from a template, where
+/// it is the first entry: no hash lookup.
+fn set_allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
+    match headers.iter_mut().next() {
+        Some((name, value)) if name == ACAO => *value = origin,
+        _ => {
+            headers.insert(ACAO, origin);
         }
     }
 }
