@@ -110,12 +110,25 @@ impl StackFn for Probe {
     }
 }
 
+/// Whether the floor stack measures `case`: the four cells of the comparison.
+fn floor_can(case: &Case) -> bool {
+    case.origins == Origins::Exact(3)
+        && matches!(
+            case.kind,
+            Kind::NoOrigin | Kind::Allowed | Kind::Refused | Kind::Preflight
+        )
+}
+
 /// Checks that a cell takes the path its name says.
 fn check(stack: Stack, case: &Case) -> Result<(), String> {
     let spec = case.spec();
     let (status, acao) = with_stack(stack, case.origins, Probe { spec: spec.clone() });
     let cors = stack.baseline() != stack;
-    let tower_cors = matches!(stack, Stack::TowerCors | Stack::AxumTowerCors);
+    // The stacks answering preflights `204` (tower-http answers `200`).
+    let tower_cors = matches!(
+        stack,
+        Stack::TowerCors | Stack::AxumTowerCors | Stack::Floor
+    );
     let want_acao = cors
         && match case.kind {
             Kind::Allowed | Kind::Preflight => true,
@@ -361,19 +374,29 @@ fn report(quick: bool) {
     ] {
         eprintln!("{title}");
         let _ = writeln!(out, "#### {title}\n");
+        let direct = base == Stack::None;
         let _ = writeln!(
             out,
-            "| request | no layer | tower-http 0.7 | tower-cors | tower-cors / tower-http overhead | allocations (no layer / tower-http / tower-cors) |"
+            "| request | no layer | tower-http 0.7 | tower-cors | tower-cors / tower-http overhead |{} allocations (no layer / tower-http / tower-cors) |",
+            if direct { " floor overhead (its share of tower-http's) |" } else { "" }
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|{}---:|", if direct { "---:|" } else { "" });
         for case in &plan.direct {
             let b = runner.counts(base, case);
             let th = runner.counts(th_stack, case);
             let tc = runner.counts(tc_stack, case);
             let (tho, tco) = (th.instructions - b.instructions, tc.instructions - b.instructions);
+            let floor = if direct && floor_can(case) {
+                let fl = runner.counts(Stack::Floor, case).instructions - b.instructions;
+                format!(" {} ({}) |", signed(fl), ratio(fl, tho))
+            } else if direct {
+                " — |".into()
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} ({}) | {} ({}) | {} | {} / {} / {} |",
+                "| {} | {} | {} ({}) | {} ({}) | {} |{} {} / {} / {} |",
                 request_name(case),
                 thousands(b.instructions),
                 thousands(th.instructions),
@@ -381,6 +404,7 @@ fn report(quick: bool) {
                 thousands(tc.instructions),
                 signed(tco),
                 ratio(tco, tho),
+                floor,
                 allocs(&b),
                 allocs(&th),
                 allocs(&tc),
@@ -536,7 +560,10 @@ fn self_check() {
         for stack in Stack::ALL {
             let axum = stack.baseline() == Stack::Axum;
             let is_tower_http = matches!(stack, Stack::TowerHttp | Stack::AxumTowerHttp);
-            if (axum && !plan.direct.contains(case)) || (is_tower_http && !tower_http_can(case)) {
+            if (axum && !plan.direct.contains(case))
+                || (is_tower_http && !tower_http_can(case))
+                || (stack == Stack::Floor && !floor_can(case))
+            {
                 continue;
             }
             checked += 1;

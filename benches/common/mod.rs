@@ -7,6 +7,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod floor;
+
 use std::{
     convert::Infallible,
     fmt::Write as _,
@@ -414,12 +416,16 @@ pub enum Stack {
     AxumTowerHttp,
     /// The same router with tower-cors's `CorsLayer` (`Router::layer`).
     AxumTowerCors,
+    /// [`floor::Floor`] around the inner service: the least work any CORS layer does
+    /// (3 exact origins only).
+    Floor,
 }
 
 impl Stack {
     /// Every stack.
-    pub const ALL: [Stack; 6] = [
+    pub const ALL: [Stack; 7] = [
         Stack::None,
+        Stack::Floor,
         Stack::TowerHttp,
         Stack::TowerCors,
         Stack::Axum,
@@ -436,6 +442,7 @@ impl Stack {
             Stack::Axum => "axum",
             Stack::AxumTowerHttp => "axum+tower-http",
             Stack::AxumTowerCors => "axum+tower-cors",
+            Stack::Floor => "floor",
         }
     }
 
@@ -447,7 +454,7 @@ impl Stack {
     /// The stack without any CORS layer that this one is compared with.
     pub fn baseline(self) -> Stack {
         match self {
-            Stack::None | Stack::TowerHttp | Stack::TowerCors => Stack::None,
+            Stack::None | Stack::TowerHttp | Stack::TowerCors | Stack::Floor => Stack::None,
             Stack::Axum | Stack::AxumTowerHttp | Stack::AxumTowerCors => Stack::Axum,
         }
     }
@@ -467,6 +474,9 @@ pub fn with_stack<R>(stack: Stack, origins: Origins, f: impl StackFn<Output = R>
             tower_cors_layer(origins).layer(Ok200),
             |r: &RequestFactory| r.make(BenchBody::new()),
         ),
+        Stack::Floor => f.run(floor::Floor::new(Ok200), |r: &RequestFactory| {
+            r.make(BenchBody::new())
+        }),
         Stack::Axum => f.run(ServeLike::new(router()), |r: &RequestFactory| {
             r.make(axum::body::Body::empty())
         }),
