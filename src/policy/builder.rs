@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
-use super::{Compiled, CorsPolicy, Origins, Templates};
+use super::{Compiled, CorsPolicy, Origins};
 use crate::error::{Issue, IssueKind, PolicyError};
 use crate::headers::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header,
@@ -423,9 +423,9 @@ impl PolicyBuilder {
             strict: self.strict,
             private_network: self.private_network,
             explain: self.explain,
-            templates: Templates::default(),
+            preflight_headers: HeaderMap::new(),
         };
-        compiled.templates = compiled.templates();
+        compiled.preflight_headers = compiled.preflight_template();
         Ok(CorsPolicy {
             inner: Arc::new(compiled),
         })

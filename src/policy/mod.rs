@@ -94,28 +94,12 @@ struct Compiled {
     private_network: bool,
     /// Answer method/header refusals of allowed origins with the lists.
     explain: bool,
-    /// Precomputed header maps, cloned per request: a clone costs the map's two
-    /// allocations and a copy, while inserting each header again costs a hash
-    /// and a probe per header.
-    templates: Templates,
-}
-
-/// Whole header maps: the layer's own answers, and the CORS headers of
-/// responses the inner service left without headers. The first entry of
-/// `preflight` and `allowed` is `Access-Control-Allow-Origin`, replaced per
-/// request (a map keeps its entries in insertion order).
-#[derive(Debug, Default)]
-struct Templates {
-    /// An allowed preflight's answer.
-    preflight: HeaderMap,
-    /// A refused preflight's `403`.
-    refused_preflight: HeaderMap,
-    /// A `403` to a refused actual request (strict policies).
-    refused: HeaderMap,
-    /// An empty response of an allowed origin (a public policy: of every request).
-    allowed: HeaderMap,
-    /// An empty response without an allowed origin, under a list policy: `Vary: Origin`.
-    vary: HeaderMap,
+    /// The headers of an allowed preflight's answer, `Access-Control-Allow-Origin`
+    /// first (a map keeps insertion order) and replaced per preflight: a clone
+    /// costs the map's two allocations and a copy, inserting each header again a
+    /// hash and a probe per header. (A `204` gets no `content-length` from
+    /// axum, so the clone's lack of spare room costs nothing there.)
+    preflight_headers: HeaderMap,
 }
 
 /// How to decorate the inner service's response to a forwarded request.
@@ -253,7 +237,7 @@ impl CorsPolicy {
                 allow_origin,
                 private_network,
             } => {
-                let mut headers = c.templates.preflight.clone();
+                let mut headers = c.preflight_headers.clone();
                 set_allow_origin(&mut headers, allow_origin);
                 if private_network {
                     headers.insert(ACAPN, TRUE);
@@ -261,12 +245,7 @@ impl CorsPolicy {
                 (c.preflight_status, headers, "")
             }
             Answer::Refusal { body, preflight } => {
-                let headers = if preflight {
-                    c.templates.refused_preflight.clone()
-                } else {
-                    c.templates.refused.clone()
-                };
-                (StatusCode::FORBIDDEN, headers, body)
+                (StatusCode::FORBIDDEN, c.refusal(preflight), body)
             }
         }
     }
@@ -275,22 +254,16 @@ impl CorsPolicy {
     #[inline(always)]
     pub(crate) fn decorate(&self, decoration: Decoration, headers: &mut HeaderMap) {
         let c = &*self.inner;
-        // An empty map (the inner service set no header) has no `Vary` to merge
-        // with and nothing to strip: it becomes a copy of the whole answer.
-        if headers.is_empty() {
-            match (&c.origins, decoration) {
-                (Origins::List(_), Decoration::Plain) => *headers = c.templates.vary.clone(),
-                (Origins::List(_), Decoration::Allowed(origin)) => {
-                    *headers = c.templates.allowed.clone();
-                    set_allow_origin(headers, origin);
-                }
-                (Origins::Any, _) => *headers = c.templates.allowed.clone(),
-            }
-            return;
-        }
-        if headers
-            .keys()
-            .any(|k| k.as_str().starts_with("access-control-"))
+        // The inner service's map is extended, never replaced: a map the layer
+        // filled from empty has the room of a first insert (six entries) for the
+        // headers later layers add, such as axum's `content-length`. A cloned
+        // map would be cheaper here but has no spare room, and the next insert
+        // would reallocate it.
+        let fresh = headers.is_empty();
+        if !fresh
+            && headers
+                .keys()
+                .any(|k| k.as_str().starts_with("access-control-"))
         {
             // The layer owns the whole `Access-Control-*` namespace of the response, not
             // only the names it writes (an application's `Access-Control-Allow-Local-Network`
@@ -304,6 +277,14 @@ impl CorsPolicy {
                 headers.remove(name);
             }
         }
+        // An empty map has no `Vary` to merge with.
+        let vary = |headers: &mut HeaderMap| {
+            if fresh {
+                headers.insert(VARY, VARY_ORIGIN);
+            } else {
+                merge_vary(headers, &VARY_ORIGIN, &["Origin"]);
+            }
+        };
         match (&c.origins, decoration) {
             (Origins::Any, _) => {
                 // Fetch #cors-protocol-and-http-caches: a static `*` goes on
@@ -321,9 +302,9 @@ impl CorsPolicy {
                 if let Some(v) = &c.expose_headers {
                     headers.insert(ACEH, v.clone());
                 }
-                merge_vary(headers, &VARY_ORIGIN, &["Origin"]);
+                vary(headers);
             }
-            (Origins::List(_), Decoration::Plain) => merge_vary(headers, &VARY_ORIGIN, &["Origin"]),
+            (Origins::List(_), Decoration::Plain) => vary(headers),
         }
     }
 }
@@ -417,35 +398,13 @@ impl Compiled {
         }
     }
 
-    /// The header maps cloned per request; see [`Templates`].
-    fn templates(&self) -> Templates {
-        let mut allowed = HeaderMap::with_capacity(4);
-        allowed.insert(ACAO, WILDCARD);
-        if self.credentials {
-            allowed.insert(ACAC, TRUE);
-        }
-        if let Some(v) = &self.expose_headers {
-            allowed.insert(ACEH, v.clone());
-        }
-        let mut vary = HeaderMap::with_capacity(1);
-        if let Origins::List(_) = self.origins {
-            allowed.insert(VARY, VARY_ORIGIN);
-            vary.insert(VARY, VARY_ORIGIN);
-        }
-        Templates {
-            preflight: self.preflight_template(),
-            refused_preflight: self.refusal_template(true),
-            refused: self.refusal_template(false),
-            allowed,
-            vary,
-        }
-    }
-
     /// A `403` with no `Access-Control-*` header: a refused origin learns
     /// nothing about the policy (Fetch #http-responses: "the 403 status can
     /// be used, coupled with omitting the relevant headers").
-    fn refusal_template(&self, preflight: bool) -> HeaderMap {
-        let mut headers = HeaderMap::with_capacity(2);
+    fn refusal(&self, preflight: bool) -> HeaderMap {
+        // Room for a third header added further out (axum adds
+        // `content-length`) without growing the map.
+        let mut headers = HeaderMap::with_capacity(3);
         headers.insert(CONTENT_TYPE, TEXT_PLAIN);
         match (&self.origins, preflight) {
             (_, true) => {
