@@ -113,18 +113,27 @@ pub(crate) struct OriginHasher(u64);
 impl Hasher for OriginHasher {
     fn write(&mut self, bytes: &[u8]) {
         const K: u64 = 0xf135_7aea_2e62_a9c5;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
+        let word = |chunk: &[u8]| {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
-            self.0 = (self.0 ^ u64::from_le_bytes(word)).wrapping_mul(K);
+            u64::from_le_bytes(word)
+        };
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.0 = (self.0 ^ word(chunk)).wrapping_mul(K);
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.0 = (self.0 ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        let rest = chunks.remainder().len();
+        if rest == 0 {
+            return;
         }
+        // The tail: the last eight bytes, overlapping the chunks before (a
+        // fixed-size load instead of a variable-length copy), or the bytes one
+        // by one when there are fewer than eight.
+        let tail = match bytes.len().checked_sub(8) {
+            Some(start) => word(&bytes[start..]),
+            None => bytes.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b)),
+        };
+        self.0 = (self.0 ^ tail).wrapping_mul(K);
     }
 
     fn write_usize(&mut self, n: usize) {
