@@ -8,7 +8,9 @@
 //! parsed host, label by label, never on substrings of the raw header.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
+use super::OriginHasher;
 use crate::error::{Issue, IssueKind};
 use crate::origin::{default_port, parse_config_port, split_config_origin, Origin};
 
@@ -31,7 +33,9 @@ struct Rule {
 /// Compiled patterns, keyed by base domain (or host, for port-only patterns).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Patterns {
-    rules: HashMap<Box<[u8]>, Vec<Rule>>,
+    /// Keys come only from the configuration, so the unkeyed hash of the exact
+    /// set serves here too (see [`OriginHasher`]).
+    rules: HashMap<Box<[u8]>, Vec<Rule>, BuildHasherDefault<OriginHasher>>,
     /// Most labels in any subdomain base: suffixes with more labels are never
     /// looked up, so a host of many labels costs at most this many lookups.
     max_base_labels: usize,
