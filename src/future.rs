@@ -87,11 +87,12 @@ where
                 headers,
                 body,
             } => {
-                // Polling again after completion yields an empty response
-                // rather than panicking.
                 let mut response = Response::new(CorsBody::text(std::mem::take(body)));
                 *response.status_mut() = *status;
                 *response.headers_mut() = std::mem::take(headers);
+                // Polling again after completion yields an empty 500 rather
+                // than panicking.
+                *status = StatusCode::INTERNAL_SERVER_ERROR;
                 Poll::Ready(Ok(response))
             }
         }

@@ -838,3 +838,52 @@ async fn explained_preflight_refusals_let_the_browser_name_the_method_or_header(
         assert_no_cors_headers(&headers, desc);
     }
 }
+
+/// Polling an answer's future again after it completed is a contract violation of the
+/// caller; it yields an empty `500` instead of panicking or repeating the answer.
+#[test]
+fn answer_polled_again_yields_an_empty_500() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    use tower::Service;
+
+    let mut svc = CorsLayer::new(policy()).layer(service_fn(|_req: Request<()>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+    }));
+    let mut cx = Context::from_waker(Waker::noop());
+    for (desc, req, status) in [
+        (
+            "allowed preflight",
+            preflight(APP, "PUT", None),
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            "refused preflight",
+            preflight(EVIL, "PUT", None),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let mut fut = pin!(svc.call(req));
+        let Poll::Ready(Ok(first)) = fut.as_mut().poll(&mut cx) else {
+            panic!("{desc}: an answer is ready at once");
+        };
+        assert_eq!(first.status(), status, "{desc}");
+        assert!(
+            !first.headers().is_empty(),
+            "{desc}: the answer has headers"
+        );
+        let Poll::Ready(Ok(again)) = fut.as_mut().poll(&mut cx) else {
+            panic!("{desc}: polling again is ready too");
+        };
+        assert_eq!(again.status(), StatusCode::INTERNAL_SERVER_ERROR, "{desc}");
+        assert!(
+            again.headers().is_empty(),
+            "{desc}: no headers the second time"
+        );
+        assert!(
+            http_body::Body::is_end_stream(again.body()),
+            "{desc}: empty body"
+        );
+    }
+}
