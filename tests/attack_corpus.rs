@@ -18,7 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method, Request};
-use invariants::{Exchange, PolicyShape};
+use invariants::PolicyShape;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tower_cors::{CorsPolicy, Decision, IssueKind, Refusal};
 
@@ -140,15 +140,7 @@ fn assert_refused(
     {
         panic!("{desc}: refused response carries {name}: {out:?}");
     }
-    let exchange = Exchange {
-        method: &method,
-        request: &headers,
-        status: out.status,
-        response: &out.headers,
-        inner_called: out.inner_called,
-        inner_headers: &inner_headers,
-    };
-    if let Err(e) = invariants::check(&shape, &exchange) {
+    if let Err(e) = invariants::check_outcome(&shape, &method, &headers, &inner_headers, &out) {
         panic!("{desc}: {e}: {out:?}");
     }
     assert!(

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use browser_model::{CredentialsMode, FetchRequest, NetworkError, WireRequest, WireResponse};
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
-use invariants::{Exchange, PolicyShape};
+use invariants::PolicyShape;
 use proptest::prelude::*;
 use reference::{parse_serialized_origin, Parsed};
 use tower_cors::CorsPolicy;
@@ -624,15 +624,7 @@ fn run_case(p: &PolicyDesc, s: &RequestSeed, cov: &mut Coverage) -> Result<(), T
         let decision = policy.evaluate_request(&http_req);
         let (method, headers) = (http_req.method().clone(), http_req.headers().clone());
         let out = harness::call(&policy, inner_headers.clone(), http_req);
-        let exchange = Exchange {
-            method: &method,
-            request: &headers,
-            status: out.status,
-            response: &out.headers,
-            inner_called: out.inner_called,
-            inner_headers: &inner_headers,
-        };
-        if let Err(e) = invariants::check(&shape, &exchange) {
+        if let Err(e) = invariants::check_outcome(&shape, &method, &headers, &inner_headers, &out) {
             failure.get_or_insert(format!(
                 "invariant broken on {wire:?}: {e}; response {out:?}"
             ));

@@ -52,6 +52,28 @@ pub(crate) struct Exchange<'a> {
     pub(crate) inner_headers: &'a HeaderMap,
 }
 
+/// [`check`] on what [`harness::call`](super::harness::call) returned for a request of
+/// `method` and `request` headers, the inner service having set `inner_headers`.
+pub(crate) fn check_outcome(
+    shape: &PolicyShape,
+    method: &Method,
+    request: &HeaderMap,
+    inner_headers: &HeaderMap,
+    out: &super::harness::Outcome,
+) -> Result<(), String> {
+    check(
+        shape,
+        &Exchange {
+            method,
+            request,
+            status: out.status,
+            response: &out.headers,
+            inner_called: out.inner_called,
+            inner_headers,
+        },
+    )
+}
+
 /// Whether a request is a CORS preflight (Fetch `#cors-preflight-request`).
 pub(crate) fn is_preflight(method: &Method, request: &HeaderMap) -> bool {
     method == Method::OPTIONS
