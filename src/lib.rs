@@ -64,7 +64,11 @@ pub use body::CorsBody;
 pub use error::{Issue, IssueKind, PolicyError};
 pub use future::ResponseFuture;
 pub use layer::CorsLayer;
-pub use policy::{CorsPolicy, Decision, HeaderArg, MethodArg, PolicyBuilder, Refusal};
+pub use origin::Origin;
+pub use policy::{
+    CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
+    PolicyHandle, Refusal,
+};
 pub use service::CorsService;
 
 #[cfg(doctest)]
