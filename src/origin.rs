@@ -21,6 +21,10 @@ pub(crate) const MAX_ORIGIN_LEN: usize = 1024;
 /// parsed into an `Origin`: a lowercase scheme, a lowercase ASCII host
 /// (punycode for international names, an IPv6 literal in brackets), and a
 /// port only when it is not the scheme's default (Fetch `#origin-header`).
+/// Schemes other than `http`, `https`, `ws`, `wss`, `ftp` and `file` (the URL
+/// standard's "non-special" schemes: `safari-web-extension`, `capacitor`,
+/// `tauri`, …) have an opaque host that browsers send as written, so its
+/// case is kept: ASCII letters of either case, digits, `-`, `.`, `_`, `~`.
 /// `null`, paths, userinfo, uppercase letters, control bytes and values over
 /// 1024 bytes never are. Compare its parts, not substrings of the raw text:
 /// `origin.as_str().ends_with(".example.com")` also accepts
@@ -87,7 +91,14 @@ impl<'a> Origin<'a> {
                 .position(|&b| b == b':')
                 .unwrap_or(authority.len());
             let host = &authority[..end];
-            (host, is_domain_or_ipv4(host)?, &authority[end..])
+            let host_is_ip = match is_domain_or_ipv4(host) {
+                Some(ip) => ip,
+                // Hosts of non-special schemes are opaque: browsers keep
+                // their case (URL standard, "opaque-host parser").
+                None if !is_special_scheme_bytes(scheme) && is_opaque_host(host) => false,
+                None => return None,
+            };
+            (host, host_is_ip, &authority[end..])
         };
         let port = match rest {
             [] => None,
@@ -117,7 +128,8 @@ impl<'a> Origin<'a> {
 
     /// The host, lowercase ASCII: a DNS name (punycode for international
     /// names), a dotted IPv4 address, or an IPv6 address in brackets
-    /// (`"[::1]"`).
+    /// (`"[::1]"`); for a non-special scheme, the opaque host in the case it
+    /// was sent (`"1B2C3D4E-AAAA"` in `safari-web-extension://1B2C3D4E-AAAA`).
     pub fn host(&self) -> &'a str {
         ascii(self.host)
     }
@@ -175,6 +187,32 @@ impl std::fmt::Display for Origin<'_> {
 /// Bytes the parser validated as ASCII, as text.
 fn ascii(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The URL standard's special schemes: their hosts are domains or IP
+/// addresses, lowercased by browsers. Every other scheme has an opaque host,
+/// kept as written.
+fn is_special_scheme_bytes(scheme: &[u8]) -> bool {
+    matches!(
+        scheme,
+        b"http" | b"https" | b"ws" | b"wss" | b"ftp" | b"file"
+    )
+}
+
+/// Whether a (lowercase) scheme is a valid one whose hosts are opaque:
+/// `chrome-extension`, `capacitor`, `tauri`, … (not `http`, `https`).
+pub(crate) fn has_opaque_hosts(scheme: &str) -> bool {
+    is_scheme(scheme.as_bytes()) && !is_special_scheme_bytes(scheme.as_bytes())
+}
+
+/// An opaque host as browsers and app shells send it: ASCII letters of
+/// either case, digits, `-`, `.`, `_` and `~`, at most 253 bytes.
+fn is_opaque_host(host: &[u8]) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 fn default_port_bytes(scheme: &[u8]) -> Option<u16> {
@@ -400,13 +438,51 @@ pub(crate) fn split_config_origin(input: &str) -> Result<ConfigOrigin, String> {
             Some((h, p)) => (h, Some(p.to_owned())),
             None => (authority, None),
         };
-        (canonical_host(input, host, &mut fixes)?, port)
+        let host = if has_opaque_hosts(&scheme) {
+            canonical_opaque_host(input, &scheme, host, &mut fixes)?
+        } else {
+            canonical_host(input, host, &mut fixes)?
+        };
+        (host, port)
     };
     Ok(ConfigOrigin {
         scheme,
         host,
         port,
         fixes,
+    })
+}
+
+/// Validates the opaque host of a configured origin of a non-special
+/// scheme, keeping its case: browsers send an opaque host as it is written
+/// (`safari-web-extension://1B2C3D4E-…`, `capacitor://localhost`). The
+/// schemes of browsers that do change the case have it fixed here: Chromium
+/// and Firefox lowercase their extension IDs, and Safari writes its
+/// extension UUIDs in uppercase.
+fn canonical_opaque_host(
+    input: &str,
+    scheme: &str,
+    host: &str,
+    fixes: &mut Vec<&'static str>,
+) -> Result<String, String> {
+    if host.is_empty() {
+        return Err(format!("{input:?} is not an origin: the host is empty"));
+    }
+    if !is_opaque_host(host.as_bytes()) {
+        return Err(format!(
+            "{input:?} is not an origin: {host:?} is not a host browsers send for the {scheme:?} scheme (ASCII letters, digits, \"-\", \".\", \"_\" and \"~\")"
+        ));
+    }
+    Ok(match scheme {
+        "chrome-extension" | "moz-extension" if host.bytes().any(|b| b.is_ascii_uppercase()) => {
+            fixes.push("lowercase the extension ID, as the browser sends it");
+            host.to_ascii_lowercase()
+        }
+        "safari-web-extension" if host.bytes().any(|b| b.is_ascii_lowercase()) => {
+            fixes.push("uppercase the extension UUID, as Safari sends it");
+            host.to_ascii_uppercase()
+        }
+        _ => host.to_owned(),
     })
 }
 
@@ -607,6 +683,72 @@ mod tests {
         for input in cases {
             assert_eq!(Origin::parse(input), None, "{input:?} should be refused");
         }
+    }
+
+    #[test]
+    fn opaque_hosts_of_non_special_schemes_keep_their_case() {
+        for input in [
+            "safari-web-extension://1B2C3D4E-AAAA-4BBB-8CCC-0123456789AB",
+            "capacitor://localhost",
+            "tauri://localhost",
+            "ionic://localhost",
+            "app://My.App_~1",
+            "moz-extension://0b6f9c4a-8f0a-4f3e-9a6c-2f1e3d4c5b6a",
+        ] {
+            let o = Origin::parse(input).unwrap_or_else(|| panic!("{input} should parse"));
+            assert_eq!(o.as_str(), input);
+            assert!(!o.host_is_ip(), "{input}");
+            assert_eq!(canonical_origin(input).as_deref(), Ok(input), "{input}");
+        }
+        // Special schemes keep lowercase hosts only; opaque hosts keep a safe alphabet.
+        for input in [
+            "https://Example.com",
+            "http://LOCALHOST:3000",
+            "ws://A.example",
+            "capacitor://",
+            "capacitor://local host",
+            "capacitor://a%41",
+            "capacitor://a@b",
+            "Capacitor://localhost",
+        ] {
+            assert_eq!(Origin::parse(input), None, "{input:?} should be refused");
+        }
+        let fixes = [
+            (
+                "Capacitor://localhost",
+                "capacitor://localhost",
+                "lowercase the scheme",
+            ),
+            (
+                "chrome-extension://ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOP",
+                "chrome-extension://abcdefghijklmnopabcdefghijklmnop",
+                "lowercase the extension ID, as the browser sends it",
+            ),
+            (
+                "moz-extension://0B6F9C4A-8F0A-4F3E-9A6C-2F1E3D4C5B6A",
+                "moz-extension://0b6f9c4a-8f0a-4f3e-9a6c-2f1e3d4c5b6a",
+                "lowercase the extension ID, as the browser sends it",
+            ),
+            (
+                "safari-web-extension://1b2c3d4e-aaaa",
+                "safari-web-extension://1B2C3D4E-AAAA",
+                "uppercase the extension UUID, as Safari sends it",
+            ),
+            (
+                "tauri://localhost/",
+                "tauri://localhost",
+                "remove the trailing",
+            ),
+        ];
+        for (input, canonical, why) in fixes {
+            let err = canonical_origin(input).unwrap_err();
+            assert!(
+                err.contains(why) && err.ends_with(&format!("did you mean {canonical:?}?")),
+                "{input}: {err}"
+            );
+        }
+        let err = canonical_origin("capacitor://local host").unwrap_err();
+        assert!(err.contains("is not a host browsers send"), "{err}");
     }
 
     #[test]
