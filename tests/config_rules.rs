@@ -88,12 +88,50 @@ fn subdomain_patterns_over_public_suffixes_are_refused() {
 }
 
 #[test]
+fn globs_directly_under_public_suffixes_are_refused() {
+    for (suffix, pattern, sibling) in [
+        (
+            "vercel.app",
+            "https://myapp-*.vercel.app",
+            "https://myapp-attacker.vercel.app",
+        ),
+        (
+            "netlify.app",
+            "https://*--mysite.netlify.app",
+            "https://attacker--mysite.netlify.app",
+        ),
+        ("com", "https://*example.com", "https://attackerexample.com"),
+        (
+            "github.io",
+            "https://me-*.github.io",
+            "https://me-attacker.github.io",
+        ),
+    ] {
+        assert_issue(
+            pattern,
+            CorsPolicy::builder().allow_origin_pattern(pattern),
+            IssueKind::PublicSuffixPattern,
+            pattern,
+            &format!("{pattern:?} puts its wildcard directly under the public suffix {suffix:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match"),
+        );
+    }
+    // One label further down is a registrable domain's own subdomain: allowed.
+    for ok in ["https://pr-*.myapp.vercel.app", "https://pr-*.example.com"] {
+        CorsPolicy::builder()
+            .allow_origin_pattern(ok)
+            .build()
+            .unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+}
+
+#[test]
 fn patterns_have_one_whole_label_or_port_wildcard() {
-    let rule = "\"*\" must be the whole leftmost label (\"https://*.example.com\") or the whole port (\"http://localhost:*\")";
+    let rule = "\"*\" may appear once, in the leftmost label: as the whole label (\"https://*.example.com\"), inside it (\"https://pr-*.preview.example.com\"), or as the whole port (\"http://localhost:*\")";
     let cases = [
-        ("partial label", "https://*example.com", format!("\"https://*example.com\" is not a valid origin pattern: {rule}")),
+        ("two stars in a label", "https://pr-*-*.example.com", format!("\"https://pr-*-*.example.com\" is not a valid origin pattern: {rule}")),
         ("inner label", "https://a.*.example.com", format!("\"https://a.*.example.com\" is not a valid origin pattern: {rule}")),
-        ("bare star host", "https://*", format!("\"https://*\" is not a valid origin pattern: {rule}")),
+        ("bare star host", "https://*", format!("\"https://*\" is not a valid origin pattern: {rule}, in front of a domain")),
+        ("opaque-host scheme", "chrome-extension://*", "\"chrome-extension://*\" is a pattern over the \"chrome-extension\" scheme, whose hosts are opaque names (extension IDs, app shells) with no subdomains to match: list each origin exactly with allow_origin(), as the browser or app sends it".to_owned()),
         ("partial port", "http://localhost:80*", format!("\"http://localhost:80*\" is not a valid origin pattern: {rule}")),
         ("no wildcard", "https://app.example.com", "\"https://app.example.com\" has no wildcard: use allow_origin() for an exact origin".to_owned()),
         ("ip address", "https://*.10.0.0.1", "\"https://*.10.0.0.1\" is not a valid origin pattern: an IP address has no subdomains".to_owned()),
@@ -113,6 +151,9 @@ fn patterns_have_one_whole_label_or_port_wildcard() {
         "http://localhost:*",
         "https://*.example.com:*",
         "https://*.example.co.uk:8443",
+        "https://pr-*.preview.example.com",
+        "https://*-staging.example.com",
+        "https://*--preview.example.co.uk:*",
         "http://*.localhost:*",
     ] {
         CorsPolicy::builder()

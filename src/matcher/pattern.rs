@@ -12,7 +12,9 @@ use std::hash::BuildHasherDefault;
 
 use super::OriginHasher;
 use crate::error::{Issue, IssueKind};
-use crate::origin::{default_port, parse_config_port, split_config_origin, Origin};
+use crate::origin::{
+    default_port, has_opaque_hosts, parse_config_port, split_config_origin, Origin,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Port {
@@ -21,12 +23,25 @@ enum Port {
     Any,
 }
 
+/// What a rule asks of the host, relative to its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Host {
+    /// The host equals the key (port-only patterns).
+    Exact,
+    /// One or more whole labels in front of the key.
+    Subdomains,
+    /// Exactly one label in front of the key: `prefix`, then one or more of
+    /// `[a-z0-9-]`, then `suffix`.
+    Glob {
+        prefix: Box<[u8]>,
+        suffix: Box<[u8]>,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Rule {
     scheme: Box<[u8]>,
-    /// `true`: host must be a proper subdomain of the key; `false`: host must
-    /// equal the key.
-    subdomains: bool,
+    host: Host,
     port: Port,
 }
 
@@ -36,8 +51,9 @@ pub(crate) struct Patterns {
     /// Keys come only from the configuration, so the unkeyed hash of the exact
     /// set serves here too (see [`OriginHasher`]).
     rules: HashMap<Box<[u8]>, Vec<Rule>, BuildHasherDefault<OriginHasher>>,
-    /// Most labels in any subdomain base: suffixes with more labels are never
-    /// looked up, so a host of many labels costs at most this many lookups.
+    /// Most labels in any subdomain or glob base: suffixes with more labels
+    /// are never looked up, so a host of many labels costs at most this many
+    /// lookups.
     max_base_labels: usize,
     any_exact_host: bool,
 }
@@ -50,11 +66,11 @@ impl Patterns {
     /// Parses and adds one pattern, or explains why it is refused.
     pub(crate) fn add(&mut self, input: &str) -> Result<(), Issue> {
         let (key, rule) = parse(input)?;
-        if rule.subdomains {
+        if rule.host == Host::Exact {
+            self.any_exact_host = true;
+        } else {
             let labels = key.iter().filter(|&&b| b == b'.').count() + 1;
             self.max_base_labels = self.max_base_labels.max(labels);
-        } else {
-            self.any_exact_host = true;
         }
         let rules = self.rules.entry(key).or_default();
         if !rules.contains(&rule) {
@@ -65,7 +81,7 @@ impl Patterns {
 
     /// Whether a parsed request origin matches a pattern.
     pub(crate) fn matches(&self, origin: &Origin<'_>) -> bool {
-        if self.any_exact_host && self.lookup(origin.host, false, origin) {
+        if self.any_exact_host && self.lookup(origin.host, None, origin) {
             return true;
         }
         if origin.host_is_ip {
@@ -81,7 +97,7 @@ impl Patterns {
                 return false;
             };
             end_labels += 1;
-            if self.lookup(&host[dot + 1..], true, origin) {
+            if self.lookup(&host[dot + 1..], Some(&host[..dot]), origin) {
                 return true;
             }
             i = dot;
@@ -89,18 +105,38 @@ impl Patterns {
         false
     }
 
-    fn lookup(&self, key: &[u8], subdomains: bool, origin: &Origin<'_>) -> bool {
+    /// Whether a rule keyed `key` matches; `front` is what the host has in
+    /// front of `key` and its dot (`None`: the host is the key).
+    fn lookup(&self, key: &[u8], front: Option<&[u8]>, origin: &Origin<'_>) -> bool {
         self.rules.get(key).is_some_and(|rules| {
             rules.iter().any(|r| {
-                r.subdomains == subdomains
-                    && *r.scheme == *origin.scheme
+                *r.scheme == *origin.scheme
                     && match r.port {
                         Port::Any => true,
                         Port::Exact(p) => p == origin.port,
                     }
+                    && match (&r.host, front) {
+                        (Host::Exact, None) => true,
+                        (Host::Subdomains, Some(_)) => true,
+                        (Host::Glob { prefix, suffix }, Some(front)) => {
+                            glob_matches(prefix, suffix, front)
+                        }
+                        _ => false,
+                    }
             })
         })
     }
+}
+
+/// Whether `label` is `prefix`, one or more of `[a-z0-9-]`, then `suffix`:
+/// one whole label (no dot), never an empty run.
+fn glob_matches(prefix: &[u8], suffix: &[u8], label: &[u8]) -> bool {
+    label.len() > prefix.len() + suffix.len()
+        && label.starts_with(prefix)
+        && label.ends_with(suffix)
+        && label[prefix.len()..label.len() - suffix.len()]
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn invalid(input: &str, why: &str) -> Issue {
@@ -111,19 +147,59 @@ fn invalid(input: &str, why: &str) -> Issue {
     )
 }
 
-const WILDCARD_RULE: &str = "\"*\" must be the whole leftmost label (\"https://*.example.com\") or the whole port (\"http://localhost:*\")";
+const WILDCARD_RULE: &str = "\"*\" may appear once, in the leftmost label: as the whole label (\"https://*.example.com\"), inside it (\"https://pr-*.preview.example.com\"), or as the whole port (\"http://localhost:*\")";
+
+/// The leftmost label of a pattern's host, as written.
+enum Label<'a> {
+    /// No wildcard in the host.
+    Plain,
+    /// `*`: one or more whole labels.
+    Star,
+    /// `prefix*suffix`: one label.
+    Glob(&'a str, &'a str),
+}
 
 fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
-    let (subdomains, text) = match input.split_once("://*.") {
-        Some((scheme, rest)) => (true, format!("{scheme}://{rest}")),
-        None => (false, input.to_owned()),
+    let Some((scheme, rest)) = input.split_once("://") else {
+        // No scheme: the origin parser explains the fix.
+        return Err(match split_config_origin(input) {
+            Err(e) => invalid(input, &e),
+            Ok(_) => invalid(input, WILDCARD_RULE),
+        });
     };
-    let head = text.split_once("://").map_or(text.as_str(), |(_, r)| r);
-    let host_part = head.rsplit_once(':').map_or(head, |(h, _)| h);
-    if host_part.contains('*') {
+    let lower_scheme = scheme.trim().to_ascii_lowercase();
+    if has_opaque_hosts(&lower_scheme) {
+        return Err(Issue::new(
+            IssueKind::InvalidPattern,
+            input,
+            format!(
+                "{input:?} is a pattern over the {lower_scheme:?} scheme, whose hosts are opaque names (extension IDs, app shells) with no subdomains to match: list each origin exactly with allow_origin(), as the browser or app sends it"
+            ),
+        ));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host_part = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    let (first, below) = host_part.split_once('.').unwrap_or((host_part, ""));
+    if below.contains('*') || first.matches('*').count() > 1 {
         return Err(invalid(input, WILDCARD_RULE));
     }
-    let parts = split_config_origin(&text).map_err(|e| invalid(input, &e))?;
+    let label = match first.split_once('*') {
+        None => Label::Plain,
+        Some(_) if below.is_empty() => {
+            return Err(invalid(
+                input,
+                &format!("{WILDCARD_RULE}, in front of a domain"),
+            ))
+        }
+        Some(("", "")) => Label::Star,
+        Some((prefix, suffix)) => Label::Glob(prefix, suffix),
+    };
+    // The pattern without its wildcard label, checked as an origin.
+    let text = match label {
+        Label::Plain => input.to_owned(),
+        Label::Star | Label::Glob(..) => format!("{scheme}://{}", &rest[first.len() + 1..]),
+    };
+    let mut parts = split_config_origin(&text).map_err(|e| invalid(input, &e))?;
     let port = match parts.port.as_deref() {
         Some("*") => Port::Any,
         Some(p) if p.contains('*') => return Err(invalid(input, WILDCARD_RULE)),
@@ -136,27 +212,81 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
     };
     let host_is_ip =
         Origin::parse(&format!("{}://{}", parts.scheme, parts.host)).is_some_and(|o| o.host_is_ip);
-    if !subdomains && port != Port::Any {
-        return Err(Issue::new(
-            IssueKind::InvalidPattern,
-            input,
-            format!("{input:?} has no wildcard: use allow_origin() for an exact origin"),
-        ));
-    }
-    if subdomains && host_is_ip {
+    let host = match label {
+        Label::Plain if port != Port::Any => {
+            return Err(Issue::new(
+                IssueKind::InvalidPattern,
+                input,
+                format!("{input:?} has no wildcard: use allow_origin() for an exact origin"),
+            ))
+        }
+        Label::Plain => Host::Exact,
+        Label::Star => Host::Subdomains,
+        Label::Glob(prefix, suffix) => {
+            let literal = |part: &str| {
+                part.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            };
+            if !literal(prefix) || !literal(suffix) {
+                return Err(invalid(
+                    input,
+                    "the label around \"*\" may hold only letters, digits, \"-\" and \"_\" (a glob cannot cover an international name)",
+                ));
+            }
+            if (prefix.len() + suffix.len()) >= 63 {
+                return Err(invalid(
+                    input,
+                    "the label around \"*\" leaves no room for the wildcard (a DNS label has at most 63 characters)",
+                ));
+            }
+            if prefix
+                .bytes()
+                .chain(suffix.bytes())
+                .any(|b| b.is_ascii_uppercase())
+            {
+                if !parts.fixes.contains(&"lowercase the host") {
+                    parts.fixes.push("lowercase the host");
+                }
+            }
+            Host::Glob {
+                prefix: prefix.to_ascii_lowercase().into_bytes().into(),
+                suffix: suffix.to_ascii_lowercase().into_bytes().into(),
+            }
+        }
+    };
+    if host != Host::Exact && host_is_ip {
         return Err(invalid(input, "an IP address has no subdomains"));
     }
-    if subdomains && is_public_suffix(&parts.host) {
-        return Err(Issue::new(
-            IssueKind::PublicSuffixPattern,
-            input,
-            format!(
-                "{input:?} covers the public suffix {:?}, under which anyone can register a domain: use a pattern over a domain you control, e.g. \"{}://*.example.{}\"",
-                parts.host, parts.scheme, parts.host
+    if host != Host::Exact && is_public_suffix(&parts.host) {
+        return Err(match &host {
+            Host::Glob { prefix, suffix } => {
+                let sibling = format!(
+                    "{}://{}attacker{}.{}",
+                    parts.scheme,
+                    String::from_utf8_lossy(prefix),
+                    String::from_utf8_lossy(suffix),
+                    parts.host
+                );
+                Issue::new(
+                    IssueKind::PublicSuffixPattern,
+                    input,
+                    format!(
+                        "{input:?} puts its wildcard directly under the public suffix {:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match",
+                        parts.host
+                    ),
+                )
+            }
+            _ => Issue::new(
+                IssueKind::PublicSuffixPattern,
+                input,
+                format!(
+                    "{input:?} covers the public suffix {:?}, under which anyone can register a domain: use a pattern over a domain you control, e.g. \"{}://*.example.{}\"",
+                    parts.host, parts.scheme, parts.host
+                ),
             ),
-        ));
+        });
     }
-    let canonical = rebuild(&parts.scheme, subdomains, &parts.host, port);
+    let canonical = rebuild(&parts.scheme, &host, &parts.host, port);
     if !parts.fixes.is_empty() || canonical != input {
         let why = if parts.fixes.is_empty() {
             String::new()
@@ -170,18 +300,26 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
     }
     let rule = Rule {
         scheme: parts.scheme.into_bytes().into_boxed_slice(),
-        subdomains,
+        host,
         port,
     };
     Ok((parts.host.into_bytes().into_boxed_slice(), rule))
 }
 
-fn rebuild(scheme: &str, subdomains: bool, host: &str, port: Port) -> String {
-    let star = if subdomains { "*." } else { "" };
+fn rebuild(scheme: &str, host: &Host, base: &str, port: Port) -> String {
+    let label = match host {
+        Host::Exact => String::new(),
+        Host::Subdomains => "*.".to_owned(),
+        Host::Glob { prefix, suffix } => format!(
+            "{}*{}.",
+            String::from_utf8_lossy(prefix),
+            String::from_utf8_lossy(suffix)
+        ),
+    };
     match port {
-        Port::Any => format!("{scheme}://{star}{host}:*"),
-        Port::Exact(Some(p)) => format!("{scheme}://{star}{host}:{p}"),
-        Port::Exact(None) => format!("{scheme}://{star}{host}"),
+        Port::Any => format!("{scheme}://{label}{base}:*"),
+        Port::Exact(Some(p)) => format!("{scheme}://{label}{base}:{p}"),
+        Port::Exact(None) => format!("{scheme}://{label}{base}"),
     }
 }
 
@@ -264,7 +402,29 @@ mod tests {
             ("https://*.com", IssueKind::PublicSuffixPattern),
             ("https://*.co.uk", IssueKind::PublicSuffixPattern),
             ("https://*.github.io", IssueKind::PublicSuffixPattern),
-            ("https://*example.com", IssueKind::InvalidPattern),
+            ("https://*example.com", IssueKind::PublicSuffixPattern),
+            ("https://myapp-*.vercel.app", IssueKind::PublicSuffixPattern),
+            (
+                "https://*--mysite.netlify.app",
+                IssueKind::PublicSuffixPattern,
+            ),
+            ("https://pr-*.com", IssueKind::PublicSuffixPattern),
+            ("https://pr-*.co.uk", IssueKind::PublicSuffixPattern),
+            ("https://pr-*-*.example.com", IssueKind::InvalidPattern),
+            ("https://**.example.com", IssueKind::InvalidPattern),
+            ("https://pr-*.*.example.com", IssueKind::InvalidPattern),
+            ("https://pr.*-x.example.com", IssueKind::InvalidPattern),
+            ("https://pr-*", IssueKind::InvalidPattern),
+            ("http://dev-*:3000", IssueKind::InvalidPattern),
+            ("https://PR-*.example.com", IssueKind::InvalidPattern),
+            ("https://pr_ü*.example.com", IssueKind::InvalidPattern),
+            ("https://pr-*.10.0.0.1", IssueKind::InvalidPattern),
+            ("https://pr-*.example.com/", IssueKind::InvalidPattern),
+            ("https://pr-*.example.com:443", IssueKind::InvalidPattern),
+            ("chrome-extension://*", IssueKind::InvalidPattern),
+            ("capacitor://localhost:*", IssueKind::InvalidPattern),
+            ("tauri://*.localhost", IssueKind::InvalidPattern),
+            ("moz-extension://a-*.example.com", IssueKind::InvalidPattern),
             ("https://a.*.example.com", IssueKind::InvalidPattern),
             ("https://*", IssueKind::InvalidPattern),
             ("https://example.com", IssueKind::InvalidPattern),
@@ -280,7 +440,104 @@ mod tests {
     }
 
     #[test]
+    fn globs_match_one_label_of_letters_digits_and_hyphens() {
+        let p = compile(&[
+            "https://pr-*.preview.example.com",
+            "https://*-staging.example.com",
+            "https://a*z.example.org:*",
+        ]);
+        let cases = [
+            // prefix glob: one or more of [a-z0-9-] after "pr-"
+            ("https://pr-1.preview.example.com", true),
+            ("https://pr-123.preview.example.com", true),
+            ("https://pr-a-b.preview.example.com", true),
+            ("https://pr--.preview.example.com", true),
+            ("https://pr-.preview.example.com", false), // empty run
+            ("https://pr.preview.example.com", false),
+            ("https://xpr-1.preview.example.com", false),
+            ("https://pr-1.x.preview.example.com", false), // never a dot
+            ("https://a.pr-1.preview.example.com", false),
+            ("https://pr-a_b.preview.example.com", false), // "_" is not in the run
+            ("https://pr-1.preview.example.com.evil.com", false),
+            ("https://pr-1.evilpreview.example.com", false),
+            ("https://pr-1.example.com", false),
+            ("https://preview.example.com", false),
+            ("http://pr-1.preview.example.com", false),
+            ("https://pr-1.preview.example.com:8443", false),
+            // suffix glob
+            ("https://a-staging.example.com", true),
+            ("https://feature-x-staging.example.com", true),
+            ("https://-staging.example.com", false),
+            ("https://staging.example.com", false),
+            ("https://a.b-staging.example.com", false),
+            ("https://a-staging2.example.com", false),
+            // both sides, any port
+            ("https://abz.example.org", true),
+            ("https://a0z.example.org:8443", true),
+            ("https://az.example.org", false),
+            ("https://a.z.example.org", false),
+            ("https://ab.example.org", false),
+        ];
+        for (origin, expected) in cases {
+            assert_eq!(matches(&p, origin), expected, "{origin}");
+        }
+    }
+
+    #[test]
+    fn a_glob_and_a_subdomain_pattern_share_a_base() {
+        let p = compile(&["https://pr-*.example.com", "http://*.example.com"]);
+        assert!(matches(&p, "https://pr-7.example.com"));
+        assert!(!matches(&p, "https://a.pr-7.example.com"));
+        assert!(matches(&p, "http://a.pr-7.example.com"));
+        assert!(!matches(&p, "https://qa-7.example.com"));
+    }
+
+    #[test]
+    fn globs_longest_label() {
+        // A DNS label holds at most 63 bytes: a prefix of 62 leaves one for the run.
+        let prefix = "a".repeat(62);
+        let p = compile(&[format!("https://{prefix}*.example.com").as_str()]);
+        assert!(matches(&p, &format!("https://{prefix}b.example.com")));
+        assert!(!matches(&p, &format!("https://{prefix}.example.com")));
+        let err = Patterns::default()
+            .add(&format!("https://{}*.example.com", "a".repeat(63)))
+            .expect_err("no room for the run");
+        assert_eq!(err.kind(), IssueKind::InvalidPattern, "{err}");
+    }
+
+    #[test]
+    fn glob_errors_explain_the_fix() {
+        let err = Patterns::default()
+            .add("https://myapp-*.vercel.app")
+            .expect_err("public suffix");
+        assert_eq!(
+            err.to_string(),
+            "\"https://myapp-*.vercel.app\" puts its wildcard directly under the public suffix \"vercel.app\", where anyone can register a name, so it also matches a stranger's \"https://myapp-attacker.vercel.app\": list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match"
+        );
+        let err = Patterns::default()
+            .add("https://PR-*.Example.com")
+            .expect_err("not canonical");
+        assert!(
+            err.to_string()
+                .ends_with("(lowercase the host): did you mean \"https://pr-*.example.com\"?"),
+            "{err}"
+        );
+        let err = Patterns::default()
+            .add("capacitor://localhost:*")
+            .expect_err("opaque host");
+        assert!(
+            err.to_string()
+                .contains("list each origin exactly with allow_origin()"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unlisted_top_level_domains_are_allowed() {
-        compile(&["http://*.localhost:*", "https://*.internal"]);
+        compile(&[
+            "http://*.localhost:*",
+            "https://*.internal",
+            "http://pr-*.localhost:*",
+        ]);
     }
 }
