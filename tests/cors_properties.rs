@@ -72,7 +72,18 @@ enum Pattern {
         scheme: &'static str,
         host: &'static str,
     },
+    /// `scheme://{prefix}*{suffix}.base[:port]`: one label, the `*` one or more of `[a-z0-9-]`.
+    Glob {
+        scheme: &'static str,
+        prefix: &'static str,
+        suffix: &'static str,
+        base: &'static str,
+        port: PortRule,
+    },
 }
+
+/// Literal parts around a glob's `*` (at least one non-empty).
+const GLOB_AFFIXES: &[(&str, &str)] = &[("pr-", ""), ("", "-staging"), ("a", "z"), ("x", "-")];
 
 impl Pattern {
     fn text(&self) -> String {
@@ -83,6 +94,17 @@ impl Pattern {
                 PortRule::Any => format!("{scheme}://*.{base}:*"),
             },
             Pattern::AnyPort { scheme, host } => format!("{scheme}://{host}:*"),
+            Pattern::Glob {
+                scheme,
+                prefix,
+                suffix,
+                base,
+                port,
+            } => match port {
+                PortRule::Default => format!("{scheme}://{prefix}*{suffix}.{base}"),
+                PortRule::Fixed(p) => format!("{scheme}://{prefix}*{suffix}.{base}:{p}"),
+                PortRule::Any => format!("{scheme}://{prefix}*{suffix}.{base}:*"),
+            },
         }
     }
 }
@@ -157,6 +179,23 @@ fn pattern_strategy() -> impl Strategy<Value = Pattern> {
             prop::sample::select(PORT_ANY_HOSTS),
         )
             .prop_map(|(scheme, host)| Pattern::AnyPort { scheme, host }),
+        2 => (
+            prop::sample::select(&["https", "http"][..]),
+            prop::sample::select(GLOB_AFFIXES),
+            prop::sample::select(BASES),
+            prop_oneof![
+                Just(PortRule::Default),
+                Just(PortRule::Fixed(8443)),
+                Just(PortRule::Any)
+            ],
+        )
+            .prop_map(|(scheme, (prefix, suffix), base, port)| Pattern::Glob {
+                scheme,
+                prefix,
+                suffix,
+                base,
+                port
+            }),
     ]
 }
 
@@ -324,6 +363,8 @@ const HOST_POOL: &[&str] = &[
     "xn--bcher-kva.example",
 ];
 
+/// What a glob's `*` is given: allowed runs and near misses.
+const GLOB_RUNS: &[&str] = &["1", "42", "a-b", "-", "", "a.b", "under_score", "z9z", "x"];
 const LABELS: &[&str] = &["a", "app", "x-y", "a.b", "evil", "z9", "under_score"];
 
 #[derive(Clone, Debug)]
@@ -470,6 +511,27 @@ fn request_origin(p: &PolicyDesc, s: &RequestSeed) -> String {
             Pattern::AnyPort { scheme, host } => {
                 format!("{scheme}://{host}{}", port_suffix(s.port_choice))
             }
+            Pattern::Glob {
+                scheme,
+                prefix,
+                suffix,
+                base,
+                port,
+            } => {
+                let port = match port {
+                    PortRule::Default => String::new(),
+                    PortRule::Fixed(n) => format!(":{n}"),
+                    PortRule::Any => port_suffix(s.port_choice).to_owned(),
+                };
+                // Both sides of each boundary: a run of one or more, an empty run, a dot or
+                // an underscore in the run, a label in front, the base itself.
+                let run = GLOB_RUNS[s.label % GLOB_RUNS.len()];
+                match s.label % 11 {
+                    9 => format!("{scheme}://{base}{port}"),
+                    10 => format!("{scheme}://a.{prefix}{run}{suffix}.{base}{port}"),
+                    _ => format!("{scheme}://{prefix}{run}{suffix}.{base}{port}"),
+                }
+            }
         },
         0..=69 if !p.regexes.is_empty() => match p.regexes[s.pick % p.regexes.len()] {
             RegexRule::OneLetterLabel => format!("https://{label}.example.com"),
@@ -508,6 +570,34 @@ fn pattern_matches(pattern: &Pattern, origin: &Parsed<'_>) -> bool {
             origin.scheme == *scheme && port_ok && below
         }
         Pattern::AnyPort { scheme, host } => origin.scheme == *scheme && origin.host == *host,
+        Pattern::Glob {
+            scheme,
+            prefix,
+            suffix,
+            base,
+            port,
+        } => {
+            let port_ok = match port {
+                PortRule::Default => origin.port.is_none(),
+                PortRule::Fixed(n) => origin.port == Some(*n),
+                PortRule::Any => true,
+            };
+            // Exactly one label in front of the base: the prefix, one or more of
+            // [a-z0-9-], the suffix.
+            let label_ok = origin
+                .host
+                .strip_suffix(base)
+                .and_then(|front| front.strip_suffix('.'))
+                .and_then(|label| label.strip_prefix(prefix))
+                .and_then(|label| label.strip_suffix(suffix))
+                .is_some_and(|run| {
+                    !run.is_empty()
+                        && run
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                });
+            origin.scheme == *scheme && port_ok && label_ok
+        }
     }
 }
 
@@ -791,6 +881,32 @@ fn reference_origin_parser_follows_the_serialization() {
     ];
     for (desc, ok) in cases {
         assert_eq!(parse_serialized_origin(desc).is_some(), *ok, "{desc}");
+    }
+}
+
+#[test]
+fn reference_globs_match_one_label() {
+    let p = Pattern::Glob {
+        scheme: "https",
+        prefix: "pr-",
+        suffix: "",
+        base: "example.com",
+        port: PortRule::Default,
+    };
+    let cases: &[(&str, bool)] = &[
+        ("https://pr-1.example.com", true),
+        ("https://pr-a-b.example.com", true),
+        ("https://pr-.example.com", false),
+        ("https://pr-a.b.example.com", false),
+        ("https://a.pr-1.example.com", false),
+        ("https://pr-a_b.example.com", false),
+        ("https://pr-1.example.com:8443", false),
+        ("http://pr-1.example.com", false),
+        ("https://pr-1.evilexample.com", false),
+    ];
+    for (desc, ok) in cases {
+        let parsed = parse_serialized_origin(desc).expect("well-formed");
+        assert_eq!(pattern_matches(&p, &parsed), *ok, "{desc}");
     }
 }
 

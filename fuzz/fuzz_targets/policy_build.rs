@@ -20,6 +20,8 @@ const SCHEMES: &[&str] = &[
     "HTTPS",
     "ws",
     "chrome-extension",
+    "safari-web-extension",
+    "capacitor",
     "",
     "null",
 ];
@@ -40,6 +42,14 @@ const HOSTS: &[&str] = &[
     "*example.com",
     "a.*.example.com",
     "xn--bcher-kva.example",
+    "pr-*.preview.example.com",
+    "*-staging.example.com",
+    "PR-*.example.com",
+    "myapp-*.vercel.app",
+    "*--mysite.netlify.app",
+    "pr-*-*.example.com",
+    "pr-*",
+    "1B2C3D4E-AAAA",
     "",
 ];
 const PORTS: &[&str] = &["", ":443", ":80", ":8080", ":*", ":0", ":65536", ":8*", ":"];
@@ -96,6 +106,9 @@ impl Text {
                     "*",
                     "http://localhost:3000",
                     "https://*.example.com",
+                    "https://pr-*.preview.example.com",
+                    "https://pr-7.preview.example.com",
+                    "safari-web-extension://1B2C3D4E-AAAA",
                 ];
                 all[usize::from(*i) % all.len()].to_owned()
             }

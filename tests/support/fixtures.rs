@@ -34,7 +34,25 @@ const CREDENTIALED_EXACT: &[&str] = &[
     "http://localhost:3000",
     "http://[::1]:8080",
     "https://xn--bcher-kva.example",
+    // Opaque hosts of non-special schemes, in the case their platforms send.
+    "safari-web-extension://1B2C3D4E-AAAA-4BBB-8CCC-0123456789AB",
+    "capacitor://localhost",
 ];
+
+/// `https://pr-*.preview.example.net`: one label of `pr-` and one or more of `[a-z0-9-]`.
+fn preview_glob(o: &reference::Parsed<'_>) -> bool {
+    o.scheme == "https"
+        && o.port.is_none()
+        && o.host
+            .strip_suffix(".preview.example.net")
+            .and_then(|label| label.strip_prefix("pr-"))
+            .is_some_and(|run| {
+                !run.is_empty()
+                    && run
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+}
 
 fn is_proper_subdomain(host: &str, base: &str) -> bool {
     host.len() > base.len() + 1
@@ -43,7 +61,7 @@ fn is_proper_subdomain(host: &str, base: &str) -> bool {
 }
 
 /// `CREDENTIALED_EXACT` + `https://*.example.org` + `https://*.example.com:*` +
-/// `http://localhost:*`.
+/// `http://localhost:*` + `https://pr-*.preview.example.net`.
 fn credentialed_origin(raw: &[u8]) -> bool {
     if CREDENTIALED_EXACT.iter().any(|o| o.as_bytes() == raw) {
         return true;
@@ -57,6 +75,7 @@ fn credentialed_origin(raw: &[u8]) -> bool {
     (o.scheme == "https" && o.port.is_none() && is_proper_subdomain(o.host, "example.org"))
         || (o.scheme == "https" && is_proper_subdomain(o.host, "example.com"))
         || (o.scheme == "http" && o.host == "localhost")
+        || preview_glob(&o)
 }
 
 fn credentialed_header(name: &[u8]) -> bool {
@@ -164,6 +183,7 @@ fn credentialed(strict: bool) -> CorsPolicy {
         .allow_origin_pattern("https://*.example.org")
         .allow_origin_pattern("https://*.example.com:*")
         .allow_origin_pattern("http://localhost:*")
+        .allow_origin_pattern("https://pr-*.preview.example.net")
         .allow_methods([Method::PUT, Method::DELETE])
         .allow_methods(["patch"])
         .allow_headers(["content-type", "x-custom", "authorization"])

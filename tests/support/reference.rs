@@ -5,8 +5,9 @@
 use std::net::Ipv6Addr;
 
 /// A request origin in the form browsers serialize it: `scheme://host[:port]`, lowercase
-/// scheme and host, DNS labels of letters, digits, `-` and `_` (at most 63 bytes each, 253
-/// in all), or a bracketed IPv6 address; a port of at most five digits without leading zero, never the scheme's default.
+/// scheme and (for `http`, `https`, `ws`, `wss`, `ftp`, `file`) host, DNS labels of letters, digits, `-` and `_` (at most 63 bytes each, 253
+/// in all), or a bracketed IPv6 address; other schemes have an opaque host of ASCII letters
+/// in either case, digits, `-`, `.`, `_`, `~`; a port of at most five digits without leading zero, never the scheme's default.
 pub(crate) struct Parsed<'a> {
     pub(crate) scheme: &'a str,
     pub(crate) host: &'a str,
@@ -41,7 +42,18 @@ pub(crate) fn parse_serialized_origin(s: &str) -> Option<Parsed<'_>> {
             None => (rest, None),
         }
     };
-    if !host.starts_with('[') {
+    let special = matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp" | "file");
+    if !special && !host.starts_with('[') {
+        // The URL standard's non-special schemes have opaque hosts, sent in their own case.
+        let opaque_ok = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        if !opaque_ok {
+            return None;
+        }
+    } else if !host.starts_with('[') {
         // DNS limits (RFC 1035 §2.3.4): no page is served from a longer name.
         if host.len() > 253 {
             return None;
