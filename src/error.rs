@@ -108,14 +108,16 @@ pub enum IssueKind {
     InvalidOrigin,
     /// A subdomain or port pattern is malformed.
     InvalidPattern,
-    /// A subdomain pattern sits directly over a public suffix (`https://*.com`),
-    /// so anyone could register a matching origin.
+    /// A subdomain pattern or glob sits directly over a public suffix
+    /// (`https://*.com`, `https://myapp-*.vercel.app`), so anyone could
+    /// register a matching origin.
     PublicSuffixPattern,
     /// A regular expression origin is invalid or unsafe.
     InvalidRegex,
     /// `allow_any_origin()` together with `allow_credentials(true)`: browsers
     /// reject `*` with credentials, and reflecting every origin instead would
-    /// let any site read credentialed responses (CVE-2018-20744 class).
+    /// let any site read credentialed responses (CVE-2018-20744 class). See
+    /// [`docs::credentials`](crate::docs::credentials) for what to use instead.
     AnyOriginWithCredentials,
     /// `allow_any_origin()` together with explicit origins, patterns, regexes
     /// or `allow_null_origin()`.

@@ -84,4 +84,7 @@ struct ReadmeDoctests;
 pub mod docs {
     #[doc = include_str!("../docs/ordering.md")]
     pub mod ordering {}
+
+    #[doc = include_str!("../docs/credentials.md")]
+    pub mod credentials {}
 }

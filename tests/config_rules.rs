@@ -170,7 +170,7 @@ fn any_origin_with_credentials_is_impossible_to_build() {
         CorsPolicy::builder().allow_any_origin().allow_credentials(true),
         IssueKind::AnyOriginWithCredentials,
         "",
-        "allow_any_origin() cannot be combined with allow_credentials(true): browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins with allow_origin() or allow_origin_pattern()",
+        "allow_any_origin() cannot be combined with allow_credentials(true): browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins with allow_origin() or allow_origin_pattern() (\"http://localhost:*\" for development, \"https://pr-*.preview.example.com\" for previews) or decide them with allow_origin_fn(); see https://docs.rs/tower-cors/latest/tower_cors/docs/credentials/index.html",
     );
 }
 

@@ -149,6 +149,25 @@ impl PolicyBuilder {
     /// trailing slash, punycode host. Anything else is a build error that
     /// shows the corrected form.
     ///
+    /// Origins of schemes other than `http` and `https` — browser extensions
+    /// and app shells: `chrome-extension://…`, `moz-extension://…`,
+    /// `safari-web-extension://…`, `capacitor://localhost`,
+    /// `ionic://localhost`, `tauri://localhost` — have an opaque host that
+    /// browsers send as written, so its case is kept (the URL standard's
+    /// non-special schemes). Chromium and Firefox send extension IDs in
+    /// lowercase and Safari its extension UUIDs in uppercase; an entry in the
+    /// other case is a build error showing the form they send. See the
+    /// README's table of what each platform sends.
+    ///
+    /// ```
+    /// # use tower_cors::CorsPolicy;
+    /// let policy = CorsPolicy::builder()
+    ///     .allow_origin("safari-web-extension://1B2C3D4E-AAAA-4BBB-8CCC-0123456789AB")
+    ///     .allow_origin("capacitor://localhost")
+    ///     .build()?;
+    /// # Ok::<(), tower_cors::PolicyError>(())
+    /// ```
+    ///
     /// [MDN: Origin](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin)
     pub fn allow_origin(mut self, origin: impl AsRef<str>) -> Self {
         self.origins.push(origin.as_ref().to_owned());
@@ -173,13 +192,45 @@ impl PolicyBuilder {
     ///   same scheme, default port;
     /// - `https://*.example.com:8443`, `https://*.example.com:*`: with that
     ///   port, or any port;
-    /// - `http://localhost:*`: one host on any port.
+    /// - `http://localhost:*`: one host on any port;
+    /// - `https://pr-*.preview.example.com`, `https://*-staging.example.com`:
+    ///   a glob, one `*` inside the leftmost label, matching one or more of
+    ///   `[a-z0-9-]` — never a dot, never an empty run — so exactly one label
+    ///   in front of the rest (`pr-42.preview.example.com`, not
+    ///   `pr-.preview.example.com`, not `pr-1.evil.preview.example.com`, not
+    ///   `a.pr-1.preview.example.com`). For preview deployments.
     ///
     /// A pattern directly over a public suffix (`https://*.com`,
     /// `https://*.co.uk`, `https://*.github.io`) is a build error: anyone can
-    /// register a domain there. Every subdomain can then read your
-    /// responses, so a subdomain takeover or an XSS on any of them is a
+    /// register a domain there. So is a glob directly under one
+    /// (`https://myapp-*.vercel.app`, `https://*--mysite.netlify.app`):
+    /// anyone can register `myapp-attacker.vercel.app`; list the deployments
+    /// exactly, or write an anchored
+    /// [`allow_origin_regex`](Self::allow_origin_regex) (feature `regex`)
+    /// that only your names match. Every origin a pattern matches can read
+    /// your responses, so a subdomain takeover or an XSS on any of them is a
     /// breach; prefer exact origins when you can.
+    ///
+    /// Origins of non-special schemes (`chrome-extension`, `capacitor`, …)
+    /// take no patterns: their hosts are opaque names with no subdomains;
+    /// list them exactly with [`allow_origin`](Self::allow_origin).
+    ///
+    /// ```
+    /// # use tower_cors::CorsPolicy;
+    /// let policy = CorsPolicy::builder()
+    ///     .allow_origin_pattern("https://pr-*.preview.example.com")
+    ///     .build()?;
+    /// let allowed = |origin: &str| {
+    ///     let req = http::Request::get("/").header("origin", origin).body(()).unwrap();
+    ///     policy.evaluate_request(&req).is_allowed()
+    /// };
+    /// assert!(allowed("https://pr-42.preview.example.com"));
+    /// assert!(!allowed("https://pr-.preview.example.com"));
+    /// assert!(!allowed("https://pr-4.2.preview.example.com"));
+    ///
+    /// assert!(CorsPolicy::builder().allow_origin_pattern("https://myapp-*.vercel.app").build().is_err());
+    /// # Ok::<(), tower_cors::PolicyError>(())
+    /// ```
     pub fn allow_origin_pattern(mut self, pattern: impl AsRef<str>) -> Self {
         self.patterns.push(pattern.as_ref().to_owned());
         self
@@ -352,7 +403,9 @@ impl PolicyBuilder {
     /// certificates): responses to allowed origins carry
     /// `Access-Control-Allow-Credentials: true`. Requires explicit origins:
     /// combining it with `allow_any_origin()`, `allow_null_origin()` or a `*`
-    /// wildcard is a build error.
+    /// wildcard is a build error. What to use instead of "any origin with
+    /// credentials" — for local development, previews and tenants — is in
+    /// [`docs::credentials`](crate::docs::credentials).
     pub fn allow_credentials(mut self, allow: bool) -> Self {
         self.credentials = allow;
         self
@@ -583,7 +636,7 @@ impl PolicyBuilder {
                 issues.push(Issue::new(
                     IssueKind::AnyOriginWithCredentials,
                     "",
-                    "allow_any_origin() cannot be combined with allow_credentials(true): browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins with allow_origin() or allow_origin_pattern()",
+                    "allow_any_origin() cannot be combined with allow_credentials(true): browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins with allow_origin() or allow_origin_pattern() (\"http://localhost:*\" for development, \"https://pr-*.preview.example.com\" for previews) or decide them with allow_origin_fn(); see https://docs.rs/tower-cors/latest/tower_cors/docs/credentials/index.html",
                 ));
             }
             return Some(Origins::Any);
