@@ -185,7 +185,8 @@ pub(crate) fn tower_http_layer(policy: &Policy, ports: Ports) -> tower_http::cor
 }
 
 /// Exact origin, `scheme://*.host[:port]` (one or more whole labels before
-/// `host`) or `scheme://host:*` (any port), compared on the serialized origin.
+/// `host`), `scheme://pre*suf.host[:port]` (one label) or `scheme://host:*`
+/// (any port), compared on the serialized origin.
 fn origin_matches(allowed: &str, origin: &str) -> bool {
     if !allowed.contains('*') {
         return allowed == origin;
@@ -206,7 +207,24 @@ fn origin_matches(allowed: &str, origin: &str) -> bool {
             .strip_suffix(base)
             .and_then(|front| front.strip_suffix('.'))
             .is_some_and(|front| !front.is_empty()),
-        None => a_host == o_host,
+        None => match a_host.split_once('.') {
+            // A glob label `pre*suf`: one label, the `*` one or more of [a-z0-9-].
+            Some((label, base)) if label.contains('*') => {
+                let (pre, suf) = label.split_once('*').unwrap_or((label, ""));
+                o_host
+                    .strip_suffix(base)
+                    .and_then(|front| front.strip_suffix('.'))
+                    .and_then(|front| front.strip_prefix(pre))
+                    .and_then(|front| front.strip_suffix(suf))
+                    .is_some_and(|run| {
+                        !run.is_empty()
+                            && run
+                                .bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    })
+            }
+            _ => a_host == o_host,
+        },
     };
     port_ok && host_ok
 }

@@ -14,6 +14,7 @@ pub(crate) const PAGE_APP: &str = "http://app.example.test:{page}";
 pub(crate) const PAGE_DEEP: &str = "http://a.b.example.test:{page}";
 pub(crate) const PAGE_APEX: &str = "http://example.test:{page}";
 pub(crate) const PAGE_LOOKALIKE: &str = "http://evilexample.test:{page}";
+pub(crate) const PAGE_PREVIEW: &str = "http://pr-7.preview.example.test:{page}";
 
 /// Same-site with `PAGE`: the host-only cookie of `127.0.0.1` is sent.
 pub(crate) const API_SAME_SITE: &str = "http://127.0.0.1:{api}";
@@ -21,6 +22,8 @@ pub(crate) const API_SAME_SITE: &str = "http://127.0.0.1:{api}";
 pub(crate) const API: &str = "http://localhost:{api}";
 
 const SUBDOMAINS: &str = "http://*.example.test:{page}";
+/// A single-label glob for preview deployments.
+const PREVIEWS: &str = "http://pr-*.preview.example.test:{page}";
 
 /// `fetch()`'s credentials mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -411,6 +414,60 @@ pub(crate) fn table() -> Vec<Scenario> {
                 preflights: Some(1),
                 inner_calls: Some(1),
                 ..Expected::readable(200)
+            },
+            tower_http_note: "",
+        },
+        // A non-special origin (chrome-extension://, capacitor://) has no scenario: the pages
+        // here come from the harness's own HTTP servers, and Chromium sends such an origin
+        // only from a loaded extension or an app shell's WebView; an extension with host
+        // permissions is not subject to CORS at all. tests/origin_forms.rs covers them.
+        Scenario {
+            desc: "glob pr-* matches a preview deployment's label",
+            policy: Policy {
+                origins: &[PREVIEWS],
+                credentials: true,
+                ..BASE
+            },
+            request: Request {
+                page: PAGE_PREVIEW,
+                credentials: Credentials::Include,
+                ..PUT
+            },
+            expected: Expected {
+                preflights: Some(1),
+                inner_calls: Some(1),
+                body_has: &["origin=http://pr-7.preview.example.test:{page}"],
+                ..Expected::readable(200)
+            },
+            tower_http_note: "",
+        },
+        Scenario {
+            desc: "glob never matches an empty run (pr-.preview)",
+            policy: Policy {
+                origins: &[PREVIEWS],
+                ..BASE
+            },
+            request: Request {
+                page: "http://pr-.preview.example.test:{page}",
+                ..GET
+            },
+            expected: Expected::blocked(NO_ACAO),
+            tower_http_note: "",
+        },
+        Scenario {
+            desc: "glob never matches a dot (pr-7.x.preview)",
+            policy: Policy {
+                origins: &[PREVIEWS],
+                ..BASE
+            },
+            request: Request {
+                page: "http://pr-7.x.preview.example.test:{page}",
+                ..PUT
+            },
+            expected: Expected {
+                preflights: Some(1),
+                inner_calls: Some(0),
+                ..Expected::blocked(PREFLIGHT_NO_ACAO)
             },
             tower_http_note: "",
         },
