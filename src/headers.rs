@@ -70,6 +70,53 @@ pub(crate) fn is_safelisted_method(m: &[u8]) -> bool {
 pub(crate) const NORMALIZED_METHODS: [&str; 6] =
     ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
 
+/// The methods of the IANA HTTP Method Registry, in their registered
+/// (uppercase) spelling. A configured method equal to one of them but for
+/// case is a typo: methods compare byte for byte, so it matches nothing that
+/// clients send.
+pub(crate) const REGISTERED_METHODS: [&str; 40] = [
+    "ACL",
+    "BASELINE-CONTROL",
+    "BIND",
+    "CHECKIN",
+    "CHECKOUT",
+    "CONNECT",
+    "COPY",
+    "DELETE",
+    "GET",
+    "HEAD",
+    "LABEL",
+    "LINK",
+    "LOCK",
+    "MERGE",
+    "MKACTIVITY",
+    "MKCALENDAR",
+    "MKCOL",
+    "MKREDIRECTREF",
+    "MKWORKSPACE",
+    "MOVE",
+    "OPTIONS",
+    "ORDERPATCH",
+    "PATCH",
+    "POST",
+    "PRI",
+    "PROPFIND",
+    "PROPPATCH",
+    "PUT",
+    "QUERY",
+    "REBIND",
+    "REPORT",
+    "SEARCH",
+    "TRACE",
+    "UNBIND",
+    "UNCHECKOUT",
+    "UNLINK",
+    "UNLOCK",
+    "UPDATE",
+    "UPDATEREDIRECTREF",
+    "VERSION-CONTROL",
+];
+
 /// Forbidden methods (Fetch `#forbidden-method`): browsers never send them.
 pub(crate) fn is_forbidden_method(m: &str) -> bool {
     ["CONNECT", "TRACE", "TRACK"]

@@ -51,6 +51,7 @@
 )]
 
 mod body;
+mod config;
 mod error;
 mod future;
 mod headers;
@@ -61,10 +62,11 @@ mod policy;
 mod service;
 
 pub use body::CorsBody;
+pub use config::CorsConfig;
 pub use error::{Issue, IssueKind, PolicyError};
 pub use future::ResponseFuture;
 pub use layer::CorsLayer;
-pub use policy::{CorsPolicy, Decision, HeaderArg, MethodArg, PolicyBuilder, Refusal};
+pub use policy::{CorsPolicy, Decision, HeaderArg, MethodArg, PolicyBuilder, Refusal, Verdict};
 pub use service::CorsService;
 
 #[cfg(doctest)]

@@ -128,7 +128,7 @@ struct PolicyDesc {
 }
 
 const METHOD_POOL: &[&str] = &[
-    "PUT", "DELETE", "PATCH", "patch", "OPTIONS", "CUSTOM", "GET", "*",
+    "PUT", "DELETE", "PATCH", "purge", "OPTIONS", "CUSTOM", "GET", "*",
 ];
 const HEADER_POOL: &[&str] = &[
     "content-type",
@@ -343,7 +343,7 @@ struct RequestSeed {
 
 const REQUEST_METHODS: &[&str] = &[
     "GET", "GET", "GET", "HEAD", "POST", "POST", "POST", "PUT", "PUT", "DELETE", "delete", "PATCH",
-    "patch", "OPTIONS", "CUSTOM",
+    "patch", "purge", "PURGE", "OPTIONS", "CUSTOM",
 ];
 
 const REQUEST_HEADERS: &[(&str, &str)] = &[

@@ -3,6 +3,7 @@
 
 mod builder;
 mod decision;
+mod describe;
 
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
 #[cfg(feature = "tracing")]
 pub(crate) use decision::Escaped;
-pub use decision::{Decision, Refusal};
+pub use decision::{Decision, Refusal, Verdict};
 
 use crate::headers::{check_request_headers, is_safelisted_method, is_token, list_contains};
 use crate::matcher::OriginMatcher;
@@ -100,6 +101,8 @@ struct Compiled {
     /// hash and a probe per header. (A `204` gets no `content-length` from
     /// axum, so the clone's lack of spare room costs nothing there.)
     preflight_headers: HeaderMap,
+    /// The allowed origins, for `Display`.
+    described: describe::Origins,
 }
 
 /// How to decorate the inner service's response to a forwarded request.
@@ -358,18 +361,12 @@ impl Compiled {
         // browser would overturn: without Access-Control-Allow-Methods a request with the
         // use-CORS-preflight flag takes its own method as allowed (Fetch
         // #cors-preflight-fetch-0, "If methods is null"); all engines let `*` in
-        // Access-Control-Allow-Headers cover Authorization (whatwg/fetch#1919); Chromium
-        // compares the method upper-cased (crbug 1228178).
+        // Access-Control-Allow-Headers cover Authorization (whatwg/fetch#1919). Methods
+        // differing only in case are explained: Chromium 156, Firefox ESR 153 and
+        // WebKitGTK 2.50 compare them byte for byte (older Chromium did not, crbug 1228178).
         let browser_would_allow = match refusal {
             Refusal::HeaderNotAllowed => self.any_header,
-            Refusal::MethodNotAllowed => {
-                self.allow_methods.is_none()
-                    || request.get(ACRM).is_some_and(|m| {
-                        self.methods
-                            .iter()
-                            .any(|c| c.as_str().as_bytes().eq_ignore_ascii_case(m.as_bytes()))
-                    })
-            }
+            Refusal::MethodNotAllowed => self.allow_methods.is_none(),
             _ => false,
         };
         if browser_would_allow {
