@@ -32,6 +32,7 @@ use crate::policy::{CorsPolicy, PolicyBuilder};
 /// | `max_age` | [`max_age`](PolicyBuilder::max_age), in seconds | none (browsers cache 5 s) |
 /// | `preflight_status` | [`preflight_status`](PolicyBuilder::preflight_status): `200` or `204` | `204` |
 /// | `strict` | [`strict`](PolicyBuilder::strict) | `false` |
+/// | `guard_websockets` | [`guard_websockets`](PolicyBuilder::guard_websockets) | `false` |
 /// | `allow_private_network` | [`allow_private_network`](PolicyBuilder::allow_private_network) | `false` |
 /// | `explain_preflight_refusals` | [`explain_preflight_refusals`](PolicyBuilder::explain_preflight_refusals) | `false` |
 ///
@@ -100,6 +101,8 @@ pub struct CorsConfig {
     pub preflight_status: Option<u16>,
     /// Answers actual requests from refused origins with `403`.
     pub strict: bool,
+    /// Answers WebSocket handshakes from refused origins with `403`.
+    pub guard_websockets: bool,
     /// Answers Private Network Access preflights.
     pub allow_private_network: bool,
     /// Lets the browser's console name a refused method or header
@@ -117,7 +120,7 @@ enum Shape {
 }
 
 /// Every field, in declaration order, with its shape.
-const FIELDS: [(&str, Shape); 13] = [
+const FIELDS: [(&str, Shape); 14] = [
     ("allow_origins", Shape::List),
     ("allow_origin_regexes", Shape::List),
     ("allow_any_origin", Shape::Bool),
@@ -129,6 +132,7 @@ const FIELDS: [(&str, Shape); 13] = [
     ("max_age", Shape::Seconds),
     ("preflight_status", Shape::Status),
     ("strict", Shape::Bool),
+    ("guard_websockets", Shape::Bool),
     ("allow_private_network", Shape::Bool),
     ("explain_preflight_refusals", Shape::Bool),
 ];
@@ -182,6 +186,30 @@ impl Naming<'_> {
             .and_then(|n| FIELDS.iter().position(|(f, _)| *f == n))
             .unwrap_or(usize::MAX - 1);
         (position, index)
+    }
+
+    /// The message of a problem of several settings, in terms of this source.
+    fn combination(&self, kind: IssueKind) -> Option<String> {
+        let origins = self.field("allow_origins");
+        let any = self.set("allow_any_origin", "true");
+        let null = self.set("allow_null_origin", "true");
+        let credentials = self.set("allow_credentials", "true");
+        Some(match kind {
+            IssueKind::NoOrigin => {
+                format!("no origin is allowed: list origins or patterns in {origins}, or set {any}")
+            }
+            IssueKind::AnyOriginWithExplicitOrigins => format!(
+                "{any} already allows every origin: empty {origins} and {} and unset {null}, or unset {any}",
+                self.field("allow_origin_regexes")
+            ),
+            IssueKind::AnyOriginWithCredentials => format!(
+                "{any} cannot be combined with {credentials}: browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins in {origins}"
+            ),
+            IssueKind::NullOriginWithCredentials => format!(
+                "{null} cannot be combined with {credentials}: any page can send \"Origin: null\" from a sandboxed iframe and read credentialed responses; unset one of them"
+            ),
+            _ => return None,
+        })
     }
 
     /// Rewrites a builder message in terms of this source: builder methods
@@ -290,6 +318,7 @@ impl CorsConfig {
             .expose_headers(self.expose_headers.iter().map(String::as_str))
             .allow_credentials(self.allow_credentials)
             .strict(self.strict)
+            .guard_websockets(self.guard_websockets)
             .allow_private_network(self.allow_private_network)
             .explain_preflight_refusals(self.explain_preflight_refusals);
         if let Some(seconds) = self.max_age {
@@ -334,16 +363,13 @@ impl CorsConfig {
                 // Entries of `allow_origins` already refused: no second issue saying
                 // that no origin is left.
                 (None, IssueKind::NoOrigin) if origins_refused => continue,
-                (None, IssueKind::NoOrigin) => {
-                    let message = format!(
-                        "no origin is allowed: list origins or patterns in {}, or set {}",
-                        naming.field("allow_origins"),
-                        naming.set("allow_any_origin", "true")
-                    );
+                (None, kind) => {
+                    let message = naming
+                        .combination(kind)
+                        .unwrap_or_else(|| naming.rewrite(issue.message()));
                     issues.push(issue.clone().located(None, message));
                     continue;
                 }
-                (None, _) => None,
             };
             let message = naming.rewrite(issue.message());
             issues.push(issue.clone().located(field, message));
@@ -531,6 +557,7 @@ impl CorsConfig {
             "allow_null_origin" => &mut self.allow_null_origin,
             "allow_credentials" => &mut self.allow_credentials,
             "strict" => &mut self.strict,
+            "guard_websockets" => &mut self.guard_websockets,
             "allow_private_network" => &mut self.allow_private_network,
             "explain_preflight_refusals" => &mut self.explain_preflight_refusals,
             _ => return,

@@ -196,6 +196,14 @@ pub enum IssueKind {
     ForbiddenHeaderName,
     /// A preflight status other than 200 or 204.
     InvalidPreflightStatus,
+    /// With credentials, an `allow_origin_fn` predicate accepts an unrelated
+    /// origin (under the reserved `.invalid` domain): it reflects every
+    /// origin (CVE-2018-20744 class).
+    PredicateAllowsAnyOrigin,
+    /// A [`PathPolicies`](crate::PathPolicies) prefix that does not start
+    /// with `/`, holds `?`, `#` or a character not allowed in a path, ends
+    /// with `/`, or appears twice.
+    InvalidPathPrefix,
     /// A [`CorsConfig`](crate::CorsConfig) value that does not parse (an
     /// environment variable that is not `true`/`false` or not a number), or
     /// one that needs a crate feature that is off.

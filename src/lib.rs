@@ -81,7 +81,11 @@ pub use config::CorsConfig;
 pub use error::{Issue, IssueKind, PolicyError};
 pub use future::ResponseFuture;
 pub use layer::CorsLayer;
-pub use policy::{CorsPolicy, Decision, HeaderArg, MethodArg, PolicyBuilder, Refusal, Verdict};
+pub use origin::Origin;
+pub use policy::{
+    CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
+    PolicyHandle, Refusal, Verdict,
+};
 pub use service::CorsService;
 
 #[cfg(doctest)]

@@ -203,6 +203,13 @@ fn every_field_changes_the_policy() {
     );
 
     let p = CorsConfig {
+        guard_websockets: true,
+        ..base()
+    }
+    .build()
+    .expect("guard");
+    assert!(p.guards_websockets(), "guard_websockets");
+    let p = CorsConfig {
         strict: true,
         ..base()
     }
@@ -490,6 +497,7 @@ fn variables_fill_every_field() {
         ("CORS_MAX_AGE", "600"),
         ("CORS_PREFLIGHT_STATUS", "200"),
         ("CORS_STRICT", "true"),
+        ("CORS_GUARD_WEBSOCKETS", "true"),
         ("CORS_ALLOW_PRIVATE_NETWORK", "true"),
         ("CORS_EXPLAIN_PREFLIGHT_REFUSALS", "true"),
         ("CORS_ALLOW_ORIGIN_REGEXES", "  "),
@@ -514,6 +522,7 @@ fn variables_fill_every_field() {
             max_age: Some(600),
             preflight_status: Some(200),
             strict: true,
+            guard_websockets: true,
             allow_private_network: true,
             explain_preflight_refusals: true,
         }
@@ -550,6 +559,7 @@ fn bad_variables_name_the_variable_and_value() {
                 ("CORS_ALLOW_ANY_ORIGIN", "1"),
                 ("CORS_ALLOW_NULL_ORIGIN", "on"),
                 ("CORS_STRICT", "no"),
+                ("CORS_GUARD_WEBSOCKETS", "yes"),
                 ("CORS_ALLOW_PRIVATE_NETWORK", "t"),
                 ("CORS_EXPLAIN_PREFLIGHT_REFUSALS", "truee"),
             ],
@@ -557,6 +567,7 @@ fn bad_variables_name_the_variable_and_value() {
                 "CORS_ALLOW_ANY_ORIGIN: \"1\" is not true or false",
                 "CORS_ALLOW_NULL_ORIGIN: \"on\" is not true or false",
                 "CORS_STRICT: \"no\" is not true or false",
+                "CORS_GUARD_WEBSOCKETS: \"yes\" is not true or false",
                 "CORS_ALLOW_PRIVATE_NETWORK: \"t\" is not true or false",
                 "CORS_EXPLAIN_PREFLIGHT_REFUSALS: \"truee\" is not true or false",
             ],
@@ -851,7 +862,7 @@ max_age: 600
         })
         .expect("json");
         let keys: Vec<String> = json.as_object().expect("object").keys().cloned().collect();
-        assert_eq!(keys.len(), 13, "{keys:?}");
+        assert_eq!(keys.len(), 14, "{keys:?}");
         for key in keys {
             let value = match &json[&key] {
                 serde_json::Value::Bool(_) => "true",

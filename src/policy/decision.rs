@@ -41,8 +41,18 @@ pub enum Decision {
     },
     /// An actual request from a refused origin: forwarded without any
     /// `Access-Control-*` header (so the browser hides the response), or
-    /// answered `403` by a [strict](crate::PolicyBuilder::strict) policy.
+    /// answered `403` by a [strict](crate::PolicyBuilder::strict) policy and,
+    /// for a WebSocket upgrade, under
+    /// [`guard_websockets`](crate::PolicyBuilder::guard_websockets).
     ActualRefused(Refusal),
+    /// A request from the server's own origin (`Sec-Fetch-Site: same-origin`,
+    /// or an `Origin` whose host and port are the request's own `Host`) that
+    /// the policy does not list, where a refusal would be answered `403`:
+    /// under strict mode, or a WebSocket upgrade under the guard. Forwarded
+    /// like a request without `Origin`: same-origin requests are never
+    /// refused. (Without strict mode or the guard such a request is
+    /// [`ActualRefused`](Self::ActualRefused), which is forwarded the same way.)
+    SameOrigin,
 }
 
 /// The three ways a request can go, as [`Decision::verdict`] tells them: a
@@ -66,6 +76,10 @@ pub enum Verdict {
     /// refused: forwarded, and the response is readable wherever it is
     /// readable without CORS.
     NotCors,
+    /// A same-origin request carrying `Origin` (a `POST`, a WebSocket
+    /// handshake) where a refusal would have answered `403`: forwarded, never
+    /// refused (see [`Decision::SameOrigin`]).
+    SameOrigin,
     /// A CORS request (or preflight) the policy allows.
     Allowed,
     /// A CORS request (or preflight) the policy refuses.
@@ -77,6 +91,7 @@ impl Verdict {
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::NotCors => "not CORS",
+            Self::SameOrigin => "same origin",
             Self::Allowed => "allowed",
             Self::Refused => "refused",
         }
@@ -95,6 +110,7 @@ impl Decision {
     pub fn verdict(&self) -> Verdict {
         match self {
             Self::NotCors => Verdict::NotCors,
+            Self::SameOrigin => Verdict::SameOrigin,
             Self::PreflightAllowed { .. } | Self::ActualAllowed { .. } => Verdict::Allowed,
             Self::PreflightRefused(_) | Self::ActualRefused(_) => Verdict::Refused,
         }
@@ -117,7 +133,7 @@ impl Decision {
     pub fn is_allowed(&self) -> bool {
         matches!(
             self,
-            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. }
+            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. } | Self::SameOrigin
         )
     }
 
@@ -147,6 +163,7 @@ impl fmt::Display for Decision {
             Self::PreflightRefused(r) => write!(f, "preflight refused: {r}"),
             Self::ActualAllowed { .. } => f.write_str("actual request allowed"),
             Self::ActualRefused(r) => write!(f, "actual request refused: {r}"),
+            Self::SameOrigin => f.write_str("same-origin request"),
         }
     }
 }
@@ -181,6 +198,9 @@ pub enum Refusal {
     /// `Access-Control-Request-Headers` is longer than 4096 bytes in total,
     /// or split over more than 16 header lines.
     HeadersTooLong,
+    /// No policy of a [`PathPolicies`](crate::PathPolicies) covers the
+    /// request's path, and it has no fallback.
+    PathNotCovered,
 }
 
 impl Refusal {
@@ -197,6 +217,7 @@ impl Refusal {
             Self::HeaderNotAllowed => "request header not allowed",
             Self::HeadersMalformed => "malformed access-control-request-headers",
             Self::HeadersTooLong => "access-control-request-headers too long",
+            Self::PathNotCovered => "no CORS policy for this path",
         }
     }
 
@@ -218,6 +239,7 @@ impl Refusal {
             Self::HeadersTooLong => {
                 "CORS preflight refused: access-control-request-headers too long\n"
             }
+            Self::PathNotCovered => "CORS preflight refused: no CORS policy for this path\n",
         }
     }
 
@@ -228,6 +250,16 @@ impl Refusal {
             Self::OriginDuplicated => "CORS request refused: more than one origin header\n",
             Self::NullOriginNotAllowed => "CORS request refused: null origin not allowed\n",
             _ => "CORS request refused: origin not allowed\n",
+        }
+    }
+
+    /// The body of a `403` answering a WebSocket upgrade from a refused origin.
+    pub(crate) fn websocket_body(&self) -> &'static str {
+        match self {
+            Self::OriginMalformed => "WebSocket upgrade refused: malformed origin\n",
+            Self::OriginDuplicated => "WebSocket upgrade refused: more than one origin header\n",
+            Self::NullOriginNotAllowed => "WebSocket upgrade refused: null origin not allowed\n",
+            _ => "WebSocket upgrade refused: origin not allowed\n",
         }
     }
 }

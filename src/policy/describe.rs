@@ -56,6 +56,7 @@ impl fmt::Display for CorsPolicy {
         f.write_str("CORS policy:")?;
         match &c.origins {
             Compiled::Any => row(f, "origins:", "any (Access-Control-Allow-Origin: *)")?,
+            Compiled::Nobody => row(f, "origins:", "none (a path no policy covers)")?,
             Compiled::List(_) => {
                 let mut exact = d.exact.clone();
                 if d.null {
@@ -102,6 +103,7 @@ impl fmt::Display for CorsPolicy {
         )?;
         let modes: Vec<&str> = [
             (c.strict, "strict"),
+            (c.guard_websockets, "WebSocket guard"),
             (c.private_network, "private network access"),
             (c.explain, "explain preflight refusals"),
         ]
