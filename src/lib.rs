@@ -74,6 +74,7 @@ mod layer;
 mod matcher;
 mod origin;
 mod policy;
+mod refusal;
 mod service;
 
 pub use body::CorsBody;
@@ -84,8 +85,9 @@ pub use layer::CorsLayer;
 pub use origin::Origin;
 pub use policy::{
     CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
-    PolicyHandle, Refusal, Verdict,
+    PolicyHandle, Verdict,
 };
+pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused};
 pub use service::CorsService;
 
 #[cfg(doctest)]
