@@ -36,12 +36,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let policy = config.build()?;
     println!("{policy}");
 
+    // One line per refused request: what was refused and what the user's
+    // console says, every request byte escaped.
+    let cors = CorsLayer::new(policy).on_refusal(|refusal| eprintln!("{refusal}"));
     let app = Router::new()
         .route(
             "/api/items",
             get(|| async { "[]" }).put(|| async { "saved" }),
         )
-        .layer(CorsLayer::new(policy));
+        .layer(cors);
 
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;

@@ -283,7 +283,7 @@ impl fmt::Display for Refused {
 ///     report.to_string(),
 ///     "CORS preflight refused: request header \"x-debug\" not allowed \
 ///      (OPTIONS /api/items, origin \"https://app.example.com\"); \
-///      Chrome's console: \"…from origin 'https://app.example.com' has been blocked by CORS policy: \
+///      Chrome's console: \"...from origin 'https://app.example.com' has been blocked by CORS policy: \
 ///      Response to preflight request doesn't pass access control check: \
 ///      No 'Access-Control-Allow-Origin' header is present on the requested resource.\"",
 /// );
@@ -394,7 +394,7 @@ impl fmt::Display for RefusalReport<'_> {
         }
         write!(
             f,
-            " ({} {}, origin {}); Chrome's console: \"…from origin '{}' has been blocked by CORS policy: {}\"",
+            " ({} {}, origin {}); Chrome's console: \"...from origin '{}' has been blocked by CORS policy: {}\"",
             Escaped::bare(self.method.as_str().as_bytes(), 32),
             Escaped::bare(self.uri.path().as_bytes(), 256),
             self.origin()
@@ -502,7 +502,7 @@ impl fmt::Display for Escaped<'_> {
         let quote = if self.quoted { "\"" } else { "" };
         write!(f, "{quote}{}{quote}", shown.escape_ascii())?;
         if shown.len() < bytes.len() {
-            write!(f, "… ({} bytes)", bytes.len())?;
+            write!(f, "... ({} bytes)", bytes.len())?;
         }
         Ok(())
     }
@@ -524,7 +524,7 @@ mod tests {
         }
         let long = [b'a'; 300];
         let shown = Escaped::quoted(&long).to_string();
-        assert!(shown.ends_with("… (300 bytes)"), "{shown}");
+        assert!(shown.ends_with("... (300 bytes)"), "{shown}");
         assert_eq!(Escaped::value(None).to_string(), "-");
         assert_eq!(Escaped::bare(b"it's", 10).to_string(), "it\\'s");
     }
