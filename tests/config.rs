@@ -956,3 +956,19 @@ fn policy_display_lists_every_setting() {
     );
     assert!(text.ends_with("\n  modes:       none"), "{text}");
 }
+
+#[test]
+fn policy_display_mentions_an_origin_function() {
+    let p = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_origin_fn(|origin, _parts| origin.host().ends_with(".tenant.example"))
+        .guard_websockets(true)
+        .build()
+        .expect("predicate");
+    let text = p.to_string();
+    assert!(
+        text.contains("\n  function:    allow_origin_fn decides the other origins\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("\n  modes:       WebSocket guard"), "{text}");
+}

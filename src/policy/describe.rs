@@ -69,6 +69,9 @@ impl fmt::Display for CorsPolicy {
                 if !d.regexes.is_empty() {
                     row(f, "regexes:", &joined(&d.regexes))?;
                 }
+                if c.needs_parts {
+                    row(f, "function:", "allow_origin_fn decides the other origins")?;
+                }
             }
         }
         let mut methods = "GET, HEAD, POST (always allowed)".to_owned();
