@@ -264,7 +264,13 @@ impl Snapshot {
     }
 
     fn set(&self, origins: TenantOrigins) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(origins);
+        let new = Arc::new(origins);
+        let old = std::mem::replace(
+            &mut *self.0.write().unwrap_or_else(PoisonError::into_inner),
+            new,
+        );
+        // The write lock is released here: the old table is freed without it.
+        drop(old);
     }
 
     fn allows(&self, tenant: &str, origin: &str) -> bool {
