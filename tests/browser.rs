@@ -1,7 +1,9 @@
 //! Real-browser conformance suite: headless Chromium driven through
 //! ChromeDriver runs every scenario of `browser/scenarios.rs` against
 //! tower-cors (asserted) and tower-http's `CorsLayer` (recorded side by side
-//! in `target/browser-comparison.md`).
+//! in `target/browser-comparison.md`), and the multi-step flows of
+//! `browser/flows.rs` (reloaded and per-path policies, WebSockets, a
+//! same-origin page) the same way, into `target/browser-comparison-runtime.md`.
 //!
 //! Run with `cargo test --test browser -- --include-ignored`; needs the Debian
 //! packages `chromium` and `chromium-driver` (or `CHROMIUM` / `CHROMEDRIVER`).
@@ -11,6 +13,9 @@ mod backends;
 /// The demo's servers, shared with `cargo run --example demo`.
 #[path = "../examples/demo/app.rs"]
 mod demo;
+/// Multi-step scenarios: reloaded and per-path policies, WebSockets, same-origin pages.
+#[path = "browser/flows.rs"]
+mod flows;
 #[path = "browser/harness.rs"]
 mod harness;
 #[path = "browser/scenarios.rs"]
