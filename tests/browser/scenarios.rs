@@ -205,6 +205,12 @@ const PUT: Request = Request {
     ..GET
 };
 
+const FIREFOX_SAME_SITE_PREFLIGHT: &str = "Firefox sends the preflight again for a \
+    same-site request (page 127.0.0.1, API 127.0.0.1 on another port) despite \
+    Access-Control-Max-Age: 600; for a cross-site one (API on localhost, the Max-Age 600 \
+    scenario above) it reuses its preflight cache. Each request is still preflighted and \
+    answered correctly; only the number of preflights differs.";
+
 const NO_ACAO: &str = "MissingAllowOriginHeader";
 const PREFLIGHT_NO_ACAO: &str = "PreflightMissingAllowOriginHeader";
 
@@ -1056,6 +1062,65 @@ pub(crate) fn table() -> Vec<Scenario> {
             expected: Expected {
                 preflights: Some(1),
                 inner_calls: Some(2),
+                ..Expected::readable(200)
+            },
+            tower_http_note: "",
+        },
+        Scenario {
+            desc: "Max-Age 600, same-site PUT: Chromium and WebKit reuse the cached preflight",
+            policy: Policy {
+                max_age: Some(600),
+                ..BASE
+            },
+            request: Request {
+                api: API_SAME_SITE,
+                repeat: 2,
+                ..PUT
+            },
+            expected: Expected {
+                preflights: Some(1),
+                inner_calls: Some(2),
+                engines: const {
+                    &[EngineExpectation {
+                        engine: Engine::Firefox,
+                        expected: Expected {
+                            preflights: Some(2),
+                            inner_calls: Some(2),
+                            ..Expected::readable(200)
+                        },
+                        why: FIREFOX_SAME_SITE_PREFLIGHT,
+                    }]
+                },
+                ..Expected::readable(200)
+            },
+            tower_http_note: "",
+        },
+        Scenario {
+            desc: "Max-Age 600, same-site JSON POST: Chromium and WebKit reuse the cached preflight",
+            policy: Policy {
+                max_age: Some(600),
+                ..BASE
+            },
+            request: Request {
+                api: API_SAME_SITE,
+                method: "POST",
+                repeat: 2,
+                ..PUT
+            },
+            expected: Expected {
+                preflights: Some(1),
+                inner_calls: Some(2),
+                engines: const {
+                    &[EngineExpectation {
+                        engine: Engine::Firefox,
+                        expected: Expected {
+                            preflights: Some(2),
+                            inner_calls: Some(2),
+                            ..Expected::readable(200)
+                        },
+                        why: FIREFOX_SAME_SITE_PREFLIGHT,
+                    }]
+                },
                 ..Expected::readable(200)
             },
             tower_http_note: "",
