@@ -92,6 +92,19 @@ impl Observed {
     }
 
     fn cell(&self, scenario: &Scenario, with_reason: bool) -> String {
+        let mut cell = self.page_only(with_reason);
+        let expected = &scenario.expected;
+        if expected.preflights.is_some() || self.traffic.preflights() > 0 {
+            let _ = write!(cell, "; {} preflight(s)", self.traffic.preflights());
+        }
+        if expected.inner_calls.is_some() {
+            let _ = write!(cell, "; app called {}×", self.traffic.inner_calls);
+        }
+        cell
+    }
+
+    /// What the page saw, without the server's counts.
+    fn page_only(&self, with_reason: bool) -> String {
         let mut parts: Vec<String> = Vec::new();
         for attempt in &self.attempts {
             let text = match attempt {
@@ -113,15 +126,7 @@ impl Observed {
                 parts.push(text);
             }
         }
-        let mut cell = parts.join(", then ");
-        let expected = &scenario.expected;
-        if expected.preflights.is_some() || self.traffic.preflights() > 0 {
-            let _ = write!(cell, "; {} preflight(s)", self.traffic.preflights());
-        }
-        if expected.inner_calls.is_some() {
-            let _ = write!(cell, "; app called {}×", self.traffic.inner_calls);
-        }
-        cell
+        parts.join(", then ")
     }
 }
 
@@ -422,10 +427,16 @@ fn check(engine: Engine, scenario: &Scenario, observed: &Observed, ports: Ports)
     }
     let traffic = &observed.traffic;
     if let Some(want) = expected.preflights {
-        if traffic.preflights() != want {
+        let most = expected.preflights_at_most.unwrap_or(want);
+        let got = traffic.preflights();
+        if got < want || got > most {
+            let want = if most == want {
+                want.to_string()
+            } else {
+                format!("{want} to {most}")
+            };
             fail(format!(
-                "expected {want} preflight(s), the server received {}: {:?}",
-                traffic.preflights(),
+                "expected {want} preflight(s), the server received {got}: {:?}",
                 traffic.seen
             ));
         }
@@ -555,10 +566,21 @@ fn comparison(table: &[Scenario], runs: &[EngineRun]) -> String {
             }
         }
         let differs = runs.iter().any(|run| {
-            run.results[&(index, Backend::TowerCors)].neutral(scenario)
-                != run.results[&(index, Backend::TowerHttp)].neutral(scenario)
-                || run.results[&(index, Backend::TowerCors)].summary(scenario)
-                    != run.results[&(index, Backend::TowerHttp)].summary(scenario)
+            let ours = &run.results[&(index, Backend::TowerCors)];
+            let theirs = &run.results[&(index, Backend::TowerHttp)];
+            // Where the engine's preflight count varies from run to run, only
+            // what the page saw can tell the layers apart.
+            let counts_vary = scenario
+                .expected
+                .for_engine(run.engine)
+                .0
+                .preflights_at_most
+                .is_some();
+            if counts_vary {
+                ours.page_only(true) != theirs.page_only(true)
+            } else {
+                ours.summary(scenario) != theirs.summary(scenario)
+            }
         });
         let why = if !differs {
             "—".to_owned()
@@ -644,6 +666,33 @@ fn comparison(table: &[Scenario], runs: &[EngineRun]) -> String {
     }
     if engine_diffs == 0 {
         let _ = writeln!(out, "- none");
+    }
+    let _ = writeln!(
+        out,
+        "\nHow the engines worded the reasons of this run's blocked requests (WebKit: not \
+         readable):\n"
+    );
+    let mut pairs: Vec<String> = Vec::new();
+    for index in 0..table.len() {
+        for backend in Backend::ALL {
+            let words: Vec<String> = runs
+                .iter()
+                .filter(|run| run.engine.reason_source() != ReasonSource::None)
+                .map(|run| {
+                    let cell = run.results[&(index, backend)].page_only(true);
+                    format!("{}: {cell}", run.engine.name())
+                })
+                .collect();
+            if words.iter().any(|w| w.contains("blocked")) {
+                let line = format!("- {}", words.join(" — "));
+                if !pairs.contains(&line) {
+                    pairs.push(line);
+                }
+            }
+        }
+    }
+    for line in pairs {
+        let _ = writeln!(out, "{line}");
     }
     out
 }

@@ -102,6 +102,9 @@ pub(crate) struct Expected {
     pub(crate) outcome: Outcome,
     /// CORS-preflight requests the server received.
     pub(crate) preflights: Option<usize>,
+    /// With `preflights`: the server may receive up to this many (an engine
+    /// whose preflight cache is not deterministic; say why).
+    pub(crate) preflights_at_most: Option<usize>,
     /// Calls that reached the application behind the CORS layer.
     pub(crate) inner_calls: Option<usize>,
     /// Substrings of the readable body (templates allowed).
@@ -144,6 +147,7 @@ impl Expected {
         Expected {
             outcome,
             preflights: None,
+            preflights_at_most: None,
             inner_calls: None,
             body_has: &[],
             headers: &[],
@@ -205,11 +209,11 @@ const PUT: Request = Request {
     ..GET
 };
 
-const FIREFOX_SAME_SITE_PREFLIGHT: &str = "Firefox sends the preflight again for a \
-    same-site request (page 127.0.0.1, API 127.0.0.1 on another port) despite \
-    Access-Control-Max-Age: 600; for a cross-site one (API on localhost, the Max-Age 600 \
-    scenario above) it reuses its preflight cache. Each request is still preflighted and \
-    answered correctly; only the number of preflights differs.";
+const FIREFOX_SAME_SITE_PREFLIGHT: &str = "Firefox sometimes sends the preflight again \
+    for a same-site request (page 127.0.0.1, API 127.0.0.1 on another port) despite \
+    Access-Control-Max-Age: 600: one or two preflights from run to run on the same build, so \
+    Firefox is held to 1..=2. Cross-site (API on localhost, the Max-Age 600 scenario above) it \
+    reused its preflight cache in every run. Both requests are answered and readable either way.";
 
 const NO_ACAO: &str = "MissingAllowOriginHeader";
 const PREFLIGHT_NO_ACAO: &str = "PreflightMissingAllowOriginHeader";
@@ -1067,13 +1071,14 @@ pub(crate) fn table() -> Vec<Scenario> {
             tower_http_note: "",
         },
         Scenario {
-            desc: "Max-Age 600, same-site PUT: Chromium and WebKit reuse the cached preflight",
+            desc: "Max-Age 600, same-site credentialed PUT: the second PUT reuses the cached preflight",
             policy: Policy {
                 max_age: Some(600),
-                ..BASE
+                ..CREDENTIALED
             },
             request: Request {
                 api: API_SAME_SITE,
+                credentials: Credentials::Include,
                 repeat: 2,
                 ..PUT
             },
@@ -1084,7 +1089,8 @@ pub(crate) fn table() -> Vec<Scenario> {
                     &[EngineExpectation {
                         engine: Engine::Firefox,
                         expected: Expected {
-                            preflights: Some(2),
+                            preflights: Some(1),
+                            preflights_at_most: Some(2),
                             inner_calls: Some(2),
                             ..Expected::readable(200)
                         },
@@ -1096,7 +1102,7 @@ pub(crate) fn table() -> Vec<Scenario> {
             tower_http_note: "",
         },
         Scenario {
-            desc: "Max-Age 600, same-site JSON POST: Chromium and WebKit reuse the cached preflight",
+            desc: "Max-Age 600, same-site JSON POST: the second POST reuses the cached preflight",
             policy: Policy {
                 max_age: Some(600),
                 ..BASE
@@ -1114,7 +1120,8 @@ pub(crate) fn table() -> Vec<Scenario> {
                     &[EngineExpectation {
                         engine: Engine::Firefox,
                         expected: Expected {
-                            preflights: Some(2),
+                            preflights: Some(1),
+                            preflights_at_most: Some(2),
                             inner_calls: Some(2),
                             ..Expected::readable(200)
                         },
