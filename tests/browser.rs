@@ -15,6 +15,9 @@ mod backends;
 /// The demo's servers, shared with `cargo run --example demo`.
 #[path = "../examples/demo/app.rs"]
 mod demo;
+/// Multi-step scenarios: reloaded and per-path policies, WebSockets, same-origin pages.
+#[path = "browser/flows.rs"]
+mod flows;
 #[path = "browser/harness.rs"]
 mod harness;
 #[path = "browser/scenarios.rs"]

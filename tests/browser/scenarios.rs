@@ -189,6 +189,7 @@ pub(crate) const BASE: Policy = Policy {
     max_age: None,
     strict: false,
     explain: false,
+    guard_websockets: false,
 };
 
 const CREDENTIALED: Policy = Policy {
