@@ -506,10 +506,10 @@ async fn exchange(
 }
 
 /// Runs `future`, printing a progress line on stderr when it takes long: on a terminal after
-/// one second (updated in place), otherwise once after five seconds.
+/// one second (updated in place), otherwise after three seconds and every ten seconds then.
 async fn with_progress<F: std::future::Future>(what: &str, future: F) -> F::Output {
     let tty = std::io::stderr().is_terminal();
-    let first = Duration::from_secs(if tty { 1 } else { 5 });
+    let first = Duration::from_secs(if tty { 1 } else { 3 });
     tokio::pin!(future);
     let started = tokio::time::Instant::now();
     let mut printed = false;

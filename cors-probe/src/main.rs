@@ -95,7 +95,8 @@ fn main() {
     probe.credentials = matches.get_flag("credentials");
     probe.connect_timeout = seconds("connect-timeout");
     probe.timeout = seconds("timeout");
-    probe.progress = !json || std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // On stderr, so it never mixes with the report or the JSON on stdout.
+    probe.progress = true;
     for arg in matches.get_many::<String>("header").into_iter().flatten() {
         match cors_probe::parse_header(arg) {
             Ok(h) => probe.headers.push(h),
