@@ -13,6 +13,8 @@ mod backends;
 mod demo;
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "browser/probe_crosscheck.rs"]
+mod probe_crosscheck;
 #[path = "browser/scenarios.rs"]
 mod scenarios;
 #[path = "browser/servers.rs"]
