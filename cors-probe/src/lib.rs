@@ -237,13 +237,20 @@ impl Report {
         for (i, step) in self.steps.iter().enumerate() {
             let _ = writeln!(out, "\n{}. {}", i + 1, step.name);
             let _ = writeln!(out, "   > {} {} HTTP/1.1", step.method, step.target);
+            // The vary check repeats the previous request with another origin: show what
+            // differs and what matters only.
+            let compact = step.name == "vary-check";
             for (n, v) in &step.sent {
-                let _ = writeln!(out, "   > {n}: {v}");
+                if !compact || n == "origin" {
+                    let _ = writeln!(out, "   > {n}: {v}");
+                }
             }
             if let Some(status) = step.status {
                 let _ = writeln!(out, "   < HTTP/1.1 {status} {}", step.reason);
                 for (n, v) in &step.received {
-                    let _ = writeln!(out, "   < {n}: {v}");
+                    if !compact || n == "access-control-allow-origin" || n == "vary" {
+                        let _ = writeln!(out, "   < {n}: {v}");
+                    }
                 }
             }
             let mark = if step.passed { "ok" } else { "FAIL" };
@@ -593,6 +600,8 @@ pub async fn run(probe: &Probe) -> Report {
 
     report.preflight = cors_model::needs_preflight(&req);
     let mut preflight_passed = false;
+    // Whether the answers depend on `Origin`, when a vary check found out.
+    let mut origin_dependent = None;
     if report.preflight {
         report.preflight_reasons = preflight_reasons(&req);
         let wire = cors_model::preflight_request(&req);
@@ -624,7 +633,7 @@ pub async fn run(probe: &Probe) -> Report {
                 }
                 report.warnings.extend(warnings);
                 preflight_passed = true;
-                vary_check(
+                origin_dependent = vary_check(
                     &mut report,
                     &req,
                     &response,
@@ -684,7 +693,7 @@ pub async fn run(probe: &Probe) -> Report {
                 ));
             }
             if matches!(req.method.as_str(), "GET" | "HEAD") {
-                vary_check(
+                let _ = vary_check(
                     &mut report,
                     &req,
                     &response,
@@ -693,7 +702,10 @@ pub async fn run(probe: &Probe) -> Report {
                     limits,
                 )
                 .await;
-            } else if echoes_origin(&req, &response) && !varies_on_origin(&response) {
+            } else if echoes_origin(&req, &response)
+                && !varies_on_origin(&response)
+                && origin_dependent.is_none()
+            {
                 report.warnings.push(
                     "the answer echoes the origin without `Vary: Origin`: if the server picks \
                      this value per request, add `Vary: Origin`, or a cache may serve this \
@@ -714,7 +726,8 @@ pub async fn run(probe: &Probe) -> Report {
 }
 
 /// When `response` echoes the origin without `Vary: Origin`, asks again with another origin:
-/// an answer that changes is origin-dependent and needs `Vary: Origin`.
+/// an answer that changes is origin-dependent and needs `Vary: Origin`. Returns whether it is,
+/// when the check ran.
 async fn vary_check(
     report: &mut Report,
     req: &FetchRequest,
@@ -722,9 +735,9 @@ async fn vary_check(
     target: &net::Target,
     (method, headers): (&str, &[(String, Vec<u8>)]),
     limits: net::Limits,
-) {
+) -> Option<bool> {
     if !echoes_origin(req, response) || varies_on_origin(response) {
-        return;
+        return None;
     }
     let headers: Vec<(String, Vec<u8>)> = headers
         .iter()
@@ -752,7 +765,7 @@ async fn vary_check(
              failed, so whether it is origin-dependent is unknown"
                 .to_owned(),
         );
-        return;
+        return None;
     };
     let first = cors_model::get_header(&response.headers, "access-control-allow-origin");
     let second = cors_model::get_header(&other.headers, "access-control-allow-origin");
@@ -783,6 +796,7 @@ async fn vary_check(
             req.origin
         ));
     }
+    Some(dependent)
 }
 
 /// [`run`] on a fresh single-threaded runtime.
