@@ -43,6 +43,8 @@
 //! assert_eq!(result, Err(cors_model::NetworkError::MethodNotAllowed("PUT".into())));
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use http::HeaderMap;
 
 /// A request's credentials mode (`#concept-request-credentials-mode`). For a cross-origin
