@@ -43,7 +43,10 @@
 //! assert_eq!(result, Err(cors_model::NetworkError::MethodNotAllowed("PUT".into())));
 //! ```
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use http::HeaderMap;
 
