@@ -360,3 +360,20 @@ proptest! {
         let _ = report.to_json();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_goes_through_tls_and_reports_a_failed_handshake_as_a_network_error() {
+    // A plain-HTTP server: the TLS handshake must fail cleanly (exit 2), not hang or panic.
+    let base = serve(Router::new().fallback(|| async { "plain" })).await;
+    let url = base.replace("http://", "https://") + "/api";
+    let run = probe_json(&[&url, "--origin", ORIGIN, "--timeout", "10"]).await;
+    assert_eq!(run.code, 2, "{}", run.json);
+    assert_eq!(run.json["error"]["kind"], "network", "{}", run.json);
+    assert!(
+        run.json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("TLS with 127.0.0.1 failed")),
+        "{}",
+        run.json
+    );
+}
