@@ -7,8 +7,7 @@
 //! policy description alone, by deliberately simple logic that shares no code with the
 //! crate.
 
-#[path = "support/browser_model.rs"]
-mod browser_model;
+use cors_model as browser_model;
 #[path = "support/harness.rs"]
 mod harness;
 #[path = "support/invariants.rs"]
@@ -150,7 +149,7 @@ struct PolicyDesc {
 }
 
 const METHOD_POOL: &[&str] = &[
-    "PUT", "DELETE", "PATCH", "patch", "OPTIONS", "CUSTOM", "GET", "*",
+    "PUT", "DELETE", "PATCH", "purge", "OPTIONS", "CUSTOM", "GET", "*",
 ];
 const HEADER_POOL: &[&str] = &[
     "content-type",
@@ -384,7 +383,7 @@ struct RequestSeed {
 
 const REQUEST_METHODS: &[&str] = &[
     "GET", "GET", "GET", "HEAD", "POST", "POST", "POST", "PUT", "PUT", "DELETE", "delete", "PATCH",
-    "patch", "OPTIONS", "CUSTOM",
+    "patch", "purge", "PURGE", "OPTIONS", "CUSTOM",
 ];
 
 const REQUEST_HEADERS: &[(&str, &str)] = &[

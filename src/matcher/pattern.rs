@@ -13,7 +13,7 @@ use std::hash::BuildHasherDefault;
 use super::OriginHasher;
 use crate::error::{Issue, IssueKind};
 use crate::origin::{
-    default_port, has_opaque_hosts, parse_config_port, split_config_origin, Origin,
+    add_scheme_hint, default_port, has_opaque_hosts, parse_config_port, split_config_origin, Origin,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,12 +160,15 @@ enum Label<'a> {
 }
 
 fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(
+            input,
+            "it is empty: write a pattern such as \"https://*.example.com\"",
+        ));
+    }
     let Some((scheme, rest)) = input.split_once("://") else {
-        // No scheme: the origin parser explains the fix.
-        return Err(match split_config_origin(input) {
-            Err(e) => invalid(input, &e),
-            Ok(_) => invalid(input, WILDCARD_RULE),
-        });
+        return Err(invalid(input, &add_scheme_hint(trimmed)));
     };
     let lower_scheme = scheme.trim().to_ascii_lowercase();
     if has_opaque_hosts(&lower_scheme) {
