@@ -171,6 +171,90 @@ impl CorsLayer {
     }
 }
 
+impl CorsLayer {
+    /// Evaluates `candidate` beside the enforced policy on every request,
+    /// without enforcing it, and reports each request the candidate would
+    /// answer differently (Envoy calls this shadow mode): for rolling out a
+    /// stricter allow-list once the reports show that no legitimate origin
+    /// depends on what it removes.
+    ///
+    /// **Responses never change**: the enforced policy answers every
+    /// request. A request "answered differently" is one where the candidate
+    /// would send another status, body or any other `Access-Control-*` or
+    /// `Vary` header (a refused origin, a refused method or header, other
+    /// credentials, exposed headers or max-age). Each is reported:
+    ///
+    /// - to the [`on_refusal`](Self::on_refusal) hook, when the candidate
+    ///   would refuse it: a [`RefusalReport`] whose
+    ///   [`report_only()`](RefusalReport::report_only) is
+    ///   [`ReportOnly::CandidateRefusal`](crate::ReportOnly::CandidateRefusal)
+    ///   (the request was not refused); and when the enforced policy refuses
+    ///   a request the candidate would allow, its own report says
+    ///   [`ReportOnly::CandidateAllows`](crate::ReportOnly::CandidateAllows);
+    /// - with feature `tracing`, as an `info` event of target `tower_cors`,
+    ///   "CORS report-only policy answers differently", with the escaped
+    ///   origin, method and path and both decisions.
+    ///
+    /// It composes with every constructor. With
+    /// [`reloadable`](Self::reloadable), promote the candidate with one
+    /// [`PolicyHandle::replace`](crate::PolicyHandle::replace) of the same
+    /// policy (a clone): from then on the enforced policy *is* the candidate,
+    /// nothing differs, and nothing is evaluated twice. With
+    /// [`per_path`](Self::per_path), the one candidate is compared with the
+    /// policy of each request's path. A second call replaces the candidate.
+    ///
+    /// Cost: none for layers without a candidate. With one, every request
+    /// carrying `Origin` is evaluated by both policies and both answers are
+    /// built to be compared (a few small header maps).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use tower::{service_fn, Layer, ServiceExt};
+    /// use tower_cors::{CorsLayer, CorsPolicy, ReportOnly};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let today = CorsPolicy::builder()
+    ///     .allow_origin_pattern("https://*.example.com")
+    ///     .build()?;
+    /// let stricter = CorsPolicy::builder()
+    ///     .allow_origins(["https://app.example.com", "https://admin.example.com"])
+    ///     .build()?;
+    ///
+    /// let would_break = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = would_break.clone();
+    /// let (layer, handle) = CorsLayer::reloadable(today);
+    /// let layer = layer.report_only(stricter.clone()).on_refusal(move |report| {
+    ///     if report.report_only() == Some(ReportOnly::CandidateRefusal) {
+    ///         let origin = report.origin().and_then(|o| o.to_str().ok()).unwrap_or("-");
+    ///         seen.lock().unwrap().push(origin.to_owned());
+    ///     }
+    /// });
+    /// let svc = layer.layer(service_fn(|_req: http::Request<()>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// }));
+    ///
+    /// let req = http::Request::get("/").header("origin", "https://legacy.example.com").body(())?;
+    /// let res = svc.clone().oneshot(req).await?;
+    /// // Still allowed: the candidate is only reported.
+    /// assert_eq!(res.headers()["access-control-allow-origin"], "https://legacy.example.com");
+    /// assert_eq!(*would_break.lock().unwrap(), ["https://legacy.example.com"]);
+    ///
+    /// // The reports are quiet: promote the candidate.
+    /// handle.replace(stricter);
+    /// let req = http::Request::get("/").header("origin", "https://legacy.example.com").body(())?;
+    /// let res = svc.oneshot(req).await?;
+    /// assert!(res.headers().get("access-control-allow-origin").is_none());
+    /// assert_eq!(would_break.lock().unwrap().len(), 1); // the refusal is now enforced, not reported as report-only
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn report_only(mut self, candidate: CorsPolicy) -> Self {
+        self.source = self.source.with_candidate(candidate);
+        self
+    }
+}
+
 impl<S> Layer<S> for CorsLayer {
     type Service = CorsService<S>;
 

@@ -92,7 +92,7 @@ pub use policy::{
     CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
     PolicyHandle, Verdict,
 };
-pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused};
+pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused, ReportOnly};
 pub use service::CorsService;
 
 #[cfg(doctest)]

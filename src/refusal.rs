@@ -296,6 +296,23 @@ pub struct RefusalReport<'a> {
     method: &'a Method,
     uri: &'a Uri,
     headers: &'a HeaderMap,
+    report_only: Option<ReportOnly>,
+}
+
+/// How a [`report_only`](crate::CorsLayer::report_only) candidate policy
+/// relates to a [`RefusalReport`]: see [`RefusalReport::report_only`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReportOnly {
+    /// The refusal is the candidate's and was **not** enforced: the enforced
+    /// policy answered the request otherwise (allowed it, or refused it for
+    /// another reason or with another answer), and its answer was sent
+    /// unchanged. Under the candidate, the request would have been refused
+    /// like this.
+    CandidateRefusal,
+    /// The refusal is the enforced policy's (the request was refused); the
+    /// candidate would have allowed it.
+    CandidateAllows,
 }
 
 impl<'a> RefusalReport<'a> {
@@ -312,7 +329,26 @@ impl<'a> RefusalReport<'a> {
             method,
             uri,
             headers,
+            report_only: None,
         }
+    }
+
+    /// The report marked as involving a report-only candidate.
+    pub(crate) fn with_report_only(mut self, report_only: Option<ReportOnly>) -> Self {
+        self.report_only = report_only;
+        self
+    }
+
+    /// Whether, and how, a [`report_only`](crate::CorsLayer::report_only)
+    /// candidate answers this request differently: `None` for a refusal of
+    /// the enforced policy that the candidate would make the same way, and
+    /// for layers without a candidate.
+    ///
+    /// A hook that only counts enforced refusals skips
+    /// [`ReportOnly::CandidateRefusal`] reports: those requests were not
+    /// refused.
+    pub fn report_only(&self) -> Option<ReportOnly> {
+        self.report_only
     }
 
     /// The refusal.
@@ -374,6 +410,9 @@ impl fmt::Display for RefusalReport<'_> {
         } else {
             "CORS request"
         };
+        if self.report_only == Some(ReportOnly::CandidateRefusal) {
+            f.write_str("report-only, not enforced: ")?;
+        }
         write!(f, "{kind} refused: ")?;
         let subject = self.subject().map(Escaped::quoted);
         match (self.refused.refusal, subject) {
@@ -402,7 +441,11 @@ impl fmt::Display for RefusalReport<'_> {
             self.origin()
                 .map_or(Escaped::NONE, |o| Escaped::bare(o.as_bytes(), 128)),
             self.console_reason(),
-        )
+        )?;
+        if self.report_only == Some(ReportOnly::CandidateAllows) {
+            f.write_str("; the report-only policy would allow it")?;
+        }
+        Ok(())
     }
 }
 

@@ -11,10 +11,10 @@ use tower_service::Service;
 
 use crate::body::CorsBody;
 use crate::future::ResponseFuture;
-use crate::policy::{Action, CorsPolicy, Decision, Source};
+use crate::policy::{Action, CorsPolicy, Decision, ReportOnlySource, Source};
 #[cfg(feature = "tracing")]
 use crate::refusal::Escaped;
-use crate::refusal::RefusalReport;
+use crate::refusal::{RefusalReport, ReportOnly};
 
 /// A service applying a [`CorsPolicy`] to an inner service; made by
 /// [`CorsLayer`](crate::CorsLayer).
@@ -90,6 +90,7 @@ where
                 let policy = paths.policy_for(req.uri().path());
                 serve(&mut self.inner, policy, hook, req)
             }
+            Source::ReportOnly(shadowed) => serve_report_only(&mut self.inner, shadowed, hook, req),
         }
     }
 }
@@ -147,6 +148,102 @@ where
     }
 }
 
+/// Applies the enforced policy of a report-only layer to one request, and
+/// reports how its candidate would answer differently. Out of line: layers
+/// without a candidate never run it.
+#[inline(never)]
+fn serve_report_only<S, ReqBody, ResBody>(
+    inner: &mut S,
+    shadowed: &ReportOnlySource,
+    hook: Option<&OnRefusal>,
+    req: Request<ReqBody>,
+) -> ResponseFuture<S::Future>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let current;
+    let policy = match &shadowed.enforced {
+        Source::Fixed(policy) => policy,
+        Source::Reloadable(handle) => {
+            current = handle.current();
+            &current
+        }
+        Source::Paths(paths) => paths.policy_for(req.uri().path()),
+        // `Source::with_candidate` never nests candidates.
+        Source::ReportOnly(nested) => return serve_report_only(inner, nested, hook, req),
+    };
+    let candidate = &shadowed.candidate;
+    if policy.same_as(candidate) {
+        // Promoted: the candidate is the enforced policy, nothing can differ.
+        return serve(inner, policy, hook, req);
+    }
+    let (parts, body) = req.into_parts();
+    let decision = policy.evaluate(&parts);
+    let shadow = candidate.evaluate(&parts);
+    let (method, headers) = (&parts.method, &parts.headers);
+    let differs = policy.wire_answer(&decision, method, headers, Some(&parts))
+        != candidate.wire_answer(&shadow, method, headers, Some(&parts));
+    if differs {
+        report_difference(hook, &decision, &shadow, &parts);
+    }
+    let enforced_report_only =
+        (differs && shadow.refused().is_none()).then_some(ReportOnly::CandidateAllows);
+    observe_as(
+        hook,
+        &decision,
+        method,
+        &parts.uri,
+        headers,
+        enforced_report_only,
+    );
+    let action = policy.action(decision, method, headers, Some(&parts));
+    let req = Request::from_parts(parts, body);
+    match action {
+        Action::Answer(answer) => {
+            let (status, headers, body) = policy.answer(answer);
+            ResponseFuture::answer(status, headers, body)
+        }
+        Action::Forward(decoration) => {
+            ResponseFuture::forward(inner.call(req), policy.clone(), decoration)
+        }
+    }
+}
+
+/// A request the report-only candidate answers differently: a `tracing`
+/// event, and the candidate's refusal (if it refuses) to the hook.
+#[cold]
+#[inline(never)]
+fn report_difference(
+    hook: Option<&OnRefusal>,
+    enforced: &Decision,
+    candidate: &Decision,
+    parts: &http::request::Parts,
+) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        target: "tower_cors",
+        origin = %Escaped::value(parts.headers.get(http::header::ORIGIN)),
+        method = %Escaped::bare(parts.method.as_str().as_bytes(), 32),
+        path = %Escaped::bare(parts.uri.path().as_bytes(), 256),
+        enforced = %enforced,
+        candidate = %candidate,
+        "CORS report-only policy answers differently",
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = enforced;
+    if let (Some(hook), Some(refused)) = (hook, candidate.refused()) {
+        let report = RefusalReport::new(
+            refused,
+            candidate.is_preflight(),
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+        )
+        .with_report_only(Some(ReportOnly::CandidateRefusal));
+        (hook.0)(&report);
+    }
+}
+
 /// Reports a refusal to the hook and, with feature `tracing`, as an event.
 /// Without either, one test of a null pointer: nothing else runs.
 #[inline(always)]
@@ -157,12 +254,26 @@ fn observe(
     uri: &Uri,
     headers: &HeaderMap,
 ) {
+    observe_as(hook, decision, method, uri, headers, None);
+}
+
+/// [`observe`], marking the report with what a report-only candidate does.
+#[inline(always)]
+fn observe_as(
+    hook: Option<&OnRefusal>,
+    decision: &Decision,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    report_only: Option<ReportOnly>,
+) {
     #[cfg(not(feature = "tracing"))]
     if hook.is_none() {
         return;
     }
     if let Some(refused) = decision.refused() {
-        let report = RefusalReport::new(refused, decision.is_preflight(), method, uri, headers);
+        let report = RefusalReport::new(refused, decision.is_preflight(), method, uri, headers)
+            .with_report_only(report_only);
         refused_request(hook, &report);
     }
 }

@@ -24,7 +24,7 @@ pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
 pub use decision::{Decision, Verdict};
 pub use paths::{PathPolicies, PathPoliciesBuilder};
 pub use source::PolicyHandle;
-pub(crate) use source::Source;
+pub(crate) use source::{ReportOnlySource, Source};
 
 use crate::headers::{
     check_request_headers, is_safelisted_method, is_token, list_contains, list_has_token,
@@ -129,6 +129,14 @@ pub(crate) enum Decoration {
     Plain,
     /// Allowed origin: ACAO with this value, ACAC, ACEH, `Vary`.
     Allowed(HeaderValue),
+}
+
+/// What a policy sends for one request: its own answer (status, headers,
+/// body), or the headers it adds to the inner service's response.
+#[derive(Debug, PartialEq)]
+pub(crate) enum WireAnswer {
+    Answer(StatusCode, HeaderMap, &'static str),
+    Forward(HeaderMap),
 }
 
 /// What the service does with a request.
@@ -331,6 +339,36 @@ impl CorsPolicy {
                         preflight: true,
                     }),
                 }
+            }
+        }
+    }
+
+    /// Whether `self` and `other` are the same compiled policy (one
+    /// promoted with [`PolicyHandle::replace`]).
+    pub(crate) fn same_as(&self, other: &CorsPolicy) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// What this policy puts on the wire for a request it decided
+    /// `decision` for: the answer the layer gives itself, or the headers it
+    /// adds to the inner service's response. Only for comparing two policies
+    /// (report-only mode): it builds header maps.
+    pub(crate) fn wire_answer(
+        &self,
+        decision: &Decision,
+        method: &Method,
+        headers: &HeaderMap,
+        parts: Option<&Parts>,
+    ) -> WireAnswer {
+        match self.action(decision.clone(), method, headers, parts) {
+            Action::Answer(answer) => {
+                let (status, headers, body) = self.answer(answer);
+                WireAnswer::Answer(status, headers, body)
+            }
+            Action::Forward(decoration) => {
+                let mut headers = HeaderMap::new();
+                self.decorate(decoration, &mut headers);
+                WireAnswer::Forward(headers)
             }
         }
     }

@@ -73,4 +73,31 @@ pub(crate) enum Source {
     Fixed(CorsPolicy),
     Reloadable(PolicyHandle),
     Paths(PathPolicies),
+    /// An enforced source with a report-only candidate beside it (boxed, so
+    /// that layers without one stay as small as before).
+    ReportOnly(Arc<ReportOnlySource>),
+}
+
+/// A source whose policy answers every request, and a candidate evaluated
+/// beside it whose differences are only reported.
+#[derive(Debug)]
+pub(crate) struct ReportOnlySource {
+    /// Never itself `Source::ReportOnly`.
+    pub(crate) enforced: Source,
+    pub(crate) candidate: CorsPolicy,
+}
+
+impl Source {
+    /// `self` with `candidate` evaluated beside it (replacing an earlier
+    /// candidate).
+    pub(crate) fn with_candidate(self, candidate: CorsPolicy) -> Self {
+        let enforced = match self {
+            Source::ReportOnly(shadowed) => shadowed.enforced.clone(),
+            other => other,
+        };
+        Source::ReportOnly(Arc::new(ReportOnlySource {
+            enforced,
+            candidate,
+        }))
+    }
 }
