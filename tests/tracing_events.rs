@@ -175,3 +175,56 @@ async fn refusal_events_name_the_path_and_the_refused_method_or_header() {
         }
     }
 }
+
+#[tokio::test]
+async fn report_only_differences_are_logged_with_both_decisions() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let enforced = CorsPolicy::builder()
+        .allow_origin("https://app.example")
+        .expose_headers(["x-request-id"])
+        .build()
+        .expect("valid");
+    // Same origins, no exposed headers: allowed requests get other headers.
+    let candidate = CorsPolicy::builder()
+        .allow_origin("https://app.example")
+        .build()
+        .expect("valid");
+    let hooked = Arc::new(Mutex::new(0usize));
+    let count = hooked.clone();
+    let layer = CorsLayer::new(enforced)
+        .report_only(candidate)
+        .on_refusal(move |_| *count.lock().expect("lock") += 1);
+    let svc = layer.layer(service_fn(|_req: Request<()>| async {
+        Ok::<_, Infallible>(Response::new(String::new()))
+    }));
+    let req = Request::get("/items?q=1")
+        .header("origin", "https://app.example")
+        .body(())
+        .expect("request");
+    let res = svc.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(
+        res.headers()["access-control-expose-headers"],
+        "x-request-id"
+    );
+    // No origin: nothing differs, nothing is logged.
+    let plain = Request::get("/").body(()).expect("request");
+    svc.oneshot(plain).await.expect("infallible");
+
+    let events = recorder.0.lock().expect("lock").clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    for expected in [
+        "target=tower_cors",
+        "message=CORS report-only policy answers differently",
+        r#"origin="https://app.example""#,
+        "method=GET",
+        "path=/items",
+        "enforced=actual request allowed",
+        "candidate=actual request allowed",
+    ] {
+        assert!(event.iter().any(|f| f == expected), "{expected}: {event:?}");
+    }
+    // Not a refusal: the hook is not called.
+    assert_eq!(*hooked.lock().expect("lock"), 0);
+}
