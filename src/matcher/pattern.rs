@@ -242,14 +242,12 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
                     "the label around \"*\" leaves no room for the wildcard (a DNS label has at most 63 characters)",
                 ));
             }
-            if prefix
+            let upper = prefix
                 .bytes()
                 .chain(suffix.bytes())
-                .any(|b| b.is_ascii_uppercase())
-            {
-                if !parts.fixes.contains(&"lowercase the host") {
-                    parts.fixes.push("lowercase the host");
-                }
+                .any(|b| b.is_ascii_uppercase());
+            if upper && !parts.fixes.contains(&"lowercase the host") {
+                parts.fixes.push("lowercase the host");
             }
             Host::Glob {
                 prefix: prefix.to_ascii_lowercase().into_bytes().into(),
