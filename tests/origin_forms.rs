@@ -342,3 +342,48 @@ async fn configured_extension_ids_in_the_wrong_case_are_corrected_at_build() {
         Some(&b"true"[..])
     );
 }
+
+#[tokio::test]
+async fn configuration_without_code_takes_globs_and_opaque_hosts() {
+    let config = tower_cors::CorsConfig {
+        allow_origins: vec![
+            "https://pr-*.preview.example.com".to_owned(),
+            "safari-web-extension://1B2C3D4E-AAAA".to_owned(),
+        ],
+        allow_methods: vec!["PUT".to_owned()],
+        ..Default::default()
+    };
+    let policy = config.build().expect("valid configuration");
+    assert_allowed(
+        "config glob",
+        &policy,
+        "https://pr-9.preview.example.com",
+        true,
+    )
+    .await;
+    assert_allowed(
+        "config glob",
+        &policy,
+        "https://pr-9.x.preview.example.com",
+        false,
+    )
+    .await;
+    assert_allowed(
+        "config opaque",
+        &policy,
+        "safari-web-extension://1B2C3D4E-AAAA",
+        true,
+    )
+    .await;
+    let err = tower_cors::CorsConfig {
+        allow_origins: vec!["https://myapp-*.vercel.app".to_owned()],
+        ..Default::default()
+    }
+    .build()
+    .expect_err("glob under a public suffix");
+    assert_eq!(
+        err.issues()[0].kind(),
+        IssueKind::PublicSuffixPattern,
+        "{err}"
+    );
+}
