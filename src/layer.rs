@@ -193,7 +193,9 @@ impl CorsLayer {
     ///   [`ReportOnly::CandidateAllows`](crate::ReportOnly::CandidateAllows);
     /// - with feature `tracing`, as an `info` event of target `tower_cors`,
     ///   "CORS report-only policy answers differently", with the escaped
-    ///   origin, method and path and both decisions.
+    ///   origin, method and path, both decisions, and `differs`: what would
+    ///   change (`status`, `body`, the names of the headers whose values
+    ///   differ, or `forwarded / answered by the layer`).
     ///
     /// It composes with every constructor. With
     /// [`reloadable`](Self::reloadable), promote the candidate with one

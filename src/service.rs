@@ -181,10 +181,17 @@ where
     let decision = policy.evaluate(&parts);
     let shadow = candidate.evaluate(&parts);
     let (method, headers) = (&parts.method, &parts.headers);
-    let differs = policy.wire_answer(&decision, method, headers, Some(&parts))
-        != candidate.wire_answer(&shadow, method, headers, Some(&parts));
+    let enforced_answer = policy.wire_answer(&decision, method, headers, Some(&parts));
+    let candidate_answer = candidate.wire_answer(&shadow, method, headers, Some(&parts));
+    let differs = enforced_answer != candidate_answer;
     if differs {
-        report_difference(hook, &decision, &shadow, &parts);
+        report_difference(
+            hook,
+            &decision,
+            &shadow,
+            &enforced_answer.differences(&candidate_answer),
+            &parts,
+        );
     }
     let enforced_report_only =
         (differs && shadow.refused().is_none()).then_some(ReportOnly::CandidateAllows);
@@ -217,6 +224,7 @@ fn report_difference(
     hook: Option<&OnRefusal>,
     enforced: &Decision,
     candidate: &Decision,
+    differences: &str,
     parts: &http::request::Parts,
 ) {
     #[cfg(feature = "tracing")]
@@ -227,10 +235,11 @@ fn report_difference(
         path = %Escaped::bare(parts.uri.path().as_bytes(), 256),
         enforced = %enforced,
         candidate = %candidate,
+        differs = differences,
         "CORS report-only policy answers differently",
     );
     #[cfg(not(feature = "tracing"))]
-    let _ = enforced;
+    let _ = (enforced, differences);
     if let (Some(hook), Some(refused)) = (hook, candidate.refused()) {
         let report = RefusalReport::new(
             refused,

@@ -222,6 +222,7 @@ async fn report_only_differences_are_logged_with_both_decisions() {
         "path=/items",
         "enforced=actual request allowed",
         "candidate=actual request allowed",
+        "differs=access-control-expose-headers",
     ] {
         assert!(event.iter().any(|f| f == expected), "{expected}: {event:?}");
     }

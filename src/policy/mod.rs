@@ -139,6 +139,40 @@ pub(crate) enum WireAnswer {
     Forward(HeaderMap),
 }
 
+impl WireAnswer {
+    /// What differs between two answers, for logs: `"forwarded / answered"`,
+    /// `"status"`, `"body"` and the names of the headers whose values differ,
+    /// comma-separated.
+    pub(crate) fn differences(&self, other: &WireAnswer) -> String {
+        let (mine, theirs) = match (self, other) {
+            (WireAnswer::Answer(s1, h1, b1), WireAnswer::Answer(s2, h2, b2)) => {
+                let mut out = Vec::new();
+                if s1 != s2 {
+                    out.push("status".to_owned());
+                }
+                if b1 != b2 {
+                    out.push("body".to_owned());
+                }
+                return join_differences(out, h1, h2);
+            }
+            (WireAnswer::Forward(h1), WireAnswer::Forward(h2)) => (h1, h2),
+            _ => return "forwarded / answered by the layer".to_owned(),
+        };
+        join_differences(Vec::new(), mine, theirs)
+    }
+}
+
+/// `out` plus the names of the headers whose values differ between `a` and `b`.
+fn join_differences(mut out: Vec<String>, a: &HeaderMap, b: &HeaderMap) -> String {
+    for name in a.keys().chain(b.keys()) {
+        let differ = !a.get_all(name).iter().eq(b.get_all(name).iter());
+        if differ && !out.iter().any(|n| n == name.as_str()) {
+            out.push(name.as_str().to_owned());
+        }
+    }
+    out.join(", ")
+}
+
 /// What the service does with a request.
 #[derive(Debug)]
 pub(crate) enum Action {
