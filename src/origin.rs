@@ -68,12 +68,13 @@ impl<'a> Origin<'a> {
         if bytes.is_empty() || bytes.len() > MAX_ORIGIN_LEN {
             return None;
         }
-        let sep = find(bytes, b"://")?;
-        let scheme = &bytes[..sep];
-        if !is_scheme(scheme) {
+        // `scheme "://"`: the longest run of scheme bytes, starting with a letter.
+        let scheme_len = bytes.iter().position(|&b| !is_scheme_byte(b))?;
+        if !bytes[0].is_ascii_lowercase() {
             return None;
         }
-        let authority = &bytes[sep + 3..];
+        let (scheme, rest) = bytes.split_at(scheme_len);
+        let authority = rest.strip_prefix(b"://")?;
         let (host, host_is_ip, rest) = if authority.first() == Some(&b'[') {
             let close = authority.iter().position(|&b| b == b']')?;
             let host = &authority[..=close];
@@ -189,10 +190,7 @@ fn default_port_bytes(scheme: &[u8]) -> Option<u16> {
 fn is_scheme(s: &[u8]) -> bool {
     match s.split_first() {
         Some((first, rest)) => {
-            first.is_ascii_lowercase()
-                && rest.iter().all(|&b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
-                })
+            first.is_ascii_lowercase() && rest.iter().all(|&b| is_scheme_byte(b))
         }
         None => false,
     }
@@ -310,8 +308,9 @@ fn parse_port(digits: &[u8]) -> Option<u16> {
     u16::try_from(value).ok()
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// `ALPHA / DIGIT / "+" / "-" / "."`, lowercase only.
+fn is_scheme_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
 }
 
 /// The default port of a scheme, which browsers omit from origins.

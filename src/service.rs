@@ -69,17 +69,32 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         match &self.source {
             Source::Fixed(policy) => serve(&mut self.inner, policy, req),
-            Source::Reloadable(handle) => {
-                // One read of the current policy answers the whole request.
-                let policy = handle.current();
-                serve(&mut self.inner, &policy, req)
-            }
-            Source::Paths(paths) => {
-                let policy = paths.policy_for(req.uri().path());
-                serve(&mut self.inner, policy, req)
-            }
+            source => serve_from(&mut self.inner, source, req),
         }
     }
+}
+
+/// Applies the policy a reloadable or per-path source has for one request.
+#[inline(always)]
+fn serve_from<S, ReqBody, ResBody>(
+    inner: &mut S,
+    source: &Source,
+    req: Request<ReqBody>,
+) -> ResponseFuture<S::Future>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let current;
+    let policy = match source {
+        Source::Fixed(policy) => policy,
+        Source::Reloadable(handle) => {
+            // One read of the current policy answers the whole request.
+            current = handle.current();
+            &current
+        }
+        Source::Paths(paths) => paths.policy_for(req.uri().path()),
+    };
+    serve(inner, policy, req)
 }
 
 /// Applies one policy to one request.
@@ -92,21 +107,12 @@ fn serve<S, ReqBody, ResBody>(
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    let (action, req) = if policy.needs_parts() {
-        // An origin predicate takes the request head as `Parts`: take the
-        // request apart and put it back together, without copying.
-        let (parts, body) = req.into_parts();
-        let decision = policy.evaluate(&parts);
-        trace(&decision, &parts.headers);
-        let action = policy.action(decision, &parts.method, &parts.headers, Some(&parts));
-        (action, Request::from_parts(parts, body))
-    } else {
-        let decision = policy.evaluate_request(&req);
-        trace(&decision, req.headers());
-        let action = policy.action(decision, req.method(), req.headers(), None);
-        (action, req)
-    };
-    match action {
+    if policy.needs_parts() {
+        return serve_parts(inner, policy, req);
+    }
+    let decision = policy.decide(req.method(), req.uri(), req.headers(), None);
+    trace(&decision, req.headers());
+    match policy.action(decision, req.method(), req.headers(), None) {
         Action::Answer(answer) => {
             let (status, headers, body) = policy.answer(answer);
             ResponseFuture::answer(status, headers, body)
@@ -114,6 +120,33 @@ where
         Action::Forward(decoration) => {
             ResponseFuture::forward(inner.call(req), policy.clone(), decoration)
         }
+    }
+}
+
+/// [`serve`] for a policy whose origin predicate takes the request head as
+/// `Parts`: the request is taken apart and put back together, without copying.
+#[inline(never)]
+fn serve_parts<S, ReqBody, ResBody>(
+    inner: &mut S,
+    policy: &CorsPolicy,
+    req: Request<ReqBody>,
+) -> ResponseFuture<S::Future>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let (parts, body) = req.into_parts();
+    let decision = policy.evaluate(&parts);
+    trace(&decision, &parts.headers);
+    match policy.action(decision, &parts.method, &parts.headers, Some(&parts)) {
+        Action::Answer(answer) => {
+            let (status, headers, body) = policy.answer(answer);
+            ResponseFuture::answer(status, headers, body)
+        }
+        Action::Forward(decoration) => ResponseFuture::forward(
+            inner.call(Request::from_parts(parts, body)),
+            policy.clone(),
+            decoration,
+        ),
     }
 }
 

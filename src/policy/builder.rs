@@ -532,6 +532,7 @@ impl PolicyBuilder {
             preflight_status: self.preflight_status,
             strict: self.strict,
             guard_websockets: self.guard_websockets,
+            refuses_some: self.strict || self.guard_websockets,
             needs_parts: !self.predicates.is_empty(),
             private_network: self.private_network,
             explain: self.explain,
