@@ -58,6 +58,7 @@ mod layer;
 mod matcher;
 mod origin;
 mod policy;
+mod punycode;
 mod service;
 
 pub use body::CorsBody;

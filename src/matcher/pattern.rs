@@ -188,6 +188,12 @@ fn rebuild(scheme: &str, subdomains: bool, host: &str, port: Port) -> String {
 /// Whether `domain` is itself a public suffix listed in the Public Suffix
 /// List (`com`, `co.uk`, `github.io`). Names under an unlisted top-level
 /// domain (`localhost`, `internal`, `test`) are not treated as public.
+///
+/// `psl`'s lookup is a generic, `#[inline]` generated match of several
+/// megabytes of source: it is instantiated here, in one non-generic,
+/// never-inlined function, so it is compiled once with this crate and never
+/// again in the crates of its users.
+#[inline(never)]
 fn is_public_suffix(domain: &str) -> bool {
     psl::suffix(domain.as_bytes())
         .is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
