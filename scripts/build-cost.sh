@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# What depending on tower-cors adds to a user's build, next to tower-http's
+# `cors` feature: two throwaway binary crates in a temporary directory, each
+# using its layer on a small service, each built with `cargo build --release`
+# in a fresh target directory, one after the other on this machine.
+#
+# Prints a markdown table: crates in the normal dependency tree (the binary
+# itself not counted) and the wall-clock time of the release build (sources
+# fetched beforehand, so downloads are not timed).
+#
+# Usage: scripts/build-cost.sh            (RUNS=3 for the median of 3 builds)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+runs=${RUNS:-1}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export CARGO_TERM_COLOR=never
+
+mkdir -p "$tmp/with-tower-http/src" "$tmp/with-tower-cors/src"
+
+cat >"$tmp/with-tower-http/Cargo.toml" <<'EOF'
+[package]
+name = "with-tower-http"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+http = "1"
+tower-layer = "0.3"
+tower-service = "0.3"
+tower-http = { version = "0.7", features = ["cors"] }
+
+[workspace]
+EOF
+
+cat >"$tmp/with-tower-cors/Cargo.toml" <<EOF
+[package]
+name = "with-tower-cors"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+http = "1"
+tower-layer = "0.3"
+tower-service = "0.3"
+tower-cors = { path = "$root" }
+
+[workspace]
+EOF
+
+# The same program for both: one policy, one preflight through the layer.
+common='
+use std::convert::Infallible;
+use std::future::{ready, Future, Ready};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use tower_layer::Layer;
+use tower_service::Service;
+
+#[derive(Clone)]
+struct Hello;
+
+impl Service<http::Request<String>> for Hello {
+    type Response = http::Response<String>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self::Response, Infallible>>;
+    fn poll_ready(&mut self, _: &mut Context<'"'"'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+    fn call(&mut self, _: http::Request<String>) -> Self::Future {
+        ready(Ok(http::Response::new("hello".to_owned())))
+    }
+}
+
+fn preflight() -> http::Request<String> {
+    http::Request::builder()
+        .method(http::Method::OPTIONS)
+        .uri("/")
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "PUT")
+        .body(String::new())
+        .expect("request")
+}
+
+fn run<S: Service<http::Request<String>>>(mut svc: S) -> bool {
+    let mut cx = Context::from_waker(Waker::noop());
+    let fut = pin!(svc.call(preflight()));
+    matches!(fut.poll(&mut cx), Poll::Ready(Ok(_)))
+}
+'
+
+cat >"$tmp/with-tower-http/src/main.rs" <<EOF
+$common
+fn main() {
+    use tower_http::cors::CorsLayer;
+    let layer = CorsLayer::new()
+        .allow_origin(http::HeaderValue::from_static("https://app.example.com"))
+        .allow_methods([http::Method::GET, http::Method::PUT]);
+    assert!(run(layer.layer(Hello)));
+}
+EOF
+
+cat >"$tmp/with-tower-cors/src/main.rs" <<EOF
+$common
+fn main() {
+    use tower_cors::{CorsLayer, CorsPolicy};
+    let policy = CorsPolicy::builder()
+        .allow_origin("https://app.example.com")
+        .allow_origin_pattern("https://*.example.com")
+        .allow_methods([http::Method::GET, http::Method::PUT])
+        .build()
+        .expect("policy");
+    assert!(run(CorsLayer::new(policy).layer(Hello)));
+}
+EOF
+
+crates() {
+  (cd "$1" && cargo tree -e normal --prefix none 2>/dev/null) |
+    sed -e 's/ (\*)$//' -e 's/ (proc-macro)$//' | sort -u | grep -vc "^$(basename "$1") "
+}
+
+build_seconds() {
+  local dir=$1 times=() t0 t1
+  (cd "$dir" && cargo fetch -q)
+  for _ in $(seq "$runs"); do
+    rm -rf "$dir/target"
+    t0=$(date +%s.%N)
+    (cd "$dir" && cargo build --release -q)
+    t1=$(date +%s.%N)
+    "$dir/target/release/$(basename "$dir")"
+    times+=("$(echo "$t1 - $t0" | bc)")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
+}
+
+http_crates=$(crates "$tmp/with-tower-http")
+cors_crates=$(crates "$tmp/with-tower-cors")
+http_s=$(build_seconds "$tmp/with-tower-http")
+cors_s=$(build_seconds "$tmp/with-tower-cors")
+ratio=$(echo "scale=2; $cors_s / $http_s" | bc)
+
+echo "| | tower-http 0.7 (\`cors\` feature) | tower-cors (default features) |"
+echo "|---|---|---|"
+echo "| crates in the dependency tree | $http_crates | $cors_crates |"
+printf '| release build from scratch | %.1f s | %.1f s (%.2f×) |\n' "$http_s" "$cors_s" "$ratio"
+echo
+echo "$(rustc --version), $(nproc) CPUs, median of $runs run(s), $(date -u +%Y-%m-%d)"
