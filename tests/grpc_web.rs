@@ -159,7 +159,10 @@ async fn grpc_error_status_is_exposed_to_the_page() {
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(header(&a, "access-control-allow-origin"), Some(APP));
     assert_eq!(header(&a, "grpc-status"), Some("3"));
-    assert_eq!(header(&a, "grpc-message"), Some("name%20must%20not%20be%20empty"));
+    assert_eq!(
+        header(&a, "grpc-message"),
+        Some("name%20must%20not%20be%20empty")
+    );
     let exposed = list(&a, "access-control-expose-headers");
     assert!(exposed.iter().any(|h| h == "grpc-status"), "{exposed:?}");
     assert!(exposed.iter().any(|h| h == "grpc-message"), "{exposed:?}");
