@@ -8,6 +8,9 @@
 //! the Debian packages `chromium` and `chromium-driver` (or `CHROMIUM` /
 //! `CHROMEDRIVER`), and fails when they are missing.
 
+#[path = "../examples/grpc_web.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod example;
 #[path = "support/grpc.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod grpc;
@@ -27,7 +30,8 @@ use prost::Message;
 use serde_json::{json, Value};
 use tower_cors::{CorsLayer, CorsPolicy};
 
-use grpc::{parse_grpc_web_body, Greeter, HelloReply};
+use example::{Greeter, HelloReply};
+use grpc::parse_grpc_web_body;
 use harness::Browser;
 
 const PAGE: &str = "<!doctype html><meta charset=utf-8><link rel=icon href=\"data:,\">\

@@ -4,15 +4,18 @@
 //! does: a preflight with `x-grpc-web`, `x-user-agent` and
 //! `content-type: application/grpc-web+proto`, then the call.
 
+#[path = "../examples/grpc_web.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod example;
 #[path = "support/grpc.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod grpc;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use bytes::Bytes;
-use grpc::{grpc_web_frame, parse_grpc_web_body, Greeter, HelloReply, HelloRequest};
+use example::{Greeter, HelloReply, HelloRequest};
+use grpc::{grpc_web_frame, parse_grpc_web_body};
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -22,15 +25,9 @@ use tower_cors::{CorsLayer, CorsPolicy};
 
 const APP: &str = "http://app.localhost:5173";
 
+/// The example's policy, the one the README points to.
 fn policy() -> CorsPolicy {
-    CorsPolicy::builder()
-        .allow_origin(APP)
-        .allow_methods([Method::POST])
-        .allow_headers(["content-type", "x-grpc-web", "x-user-agent", "grpc-timeout"])
-        .expose_headers(["grpc-status", "grpc-message", "grpc-status-details-bin"])
-        .max_age(Duration::from_secs(600))
-        .build()
-        .expect("valid policy")
+    example::grpc_web_policy(APP).expect("valid policy")
 }
 
 async fn serve() -> SocketAddr {
