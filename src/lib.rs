@@ -76,4 +76,7 @@ struct ReadmeDoctests;
 pub mod docs {
     #[doc = include_str!("../docs/ordering.md")]
     pub mod ordering {}
+
+    #[doc = include_str!("../docs/migrating-from-tower-http.md")]
+    pub mod migrating_from_tower_http {}
 }
