@@ -8,11 +8,14 @@
 # itself not counted) and the wall-clock time of the release build (sources
 # fetched beforehand, so downloads are not timed).
 #
-# Usage: scripts/build-cost.sh            (RUNS=3 for the median of 3 builds)
+# Usage: scripts/build-cost.sh [--check]    (RUNS=3 for the median of 3 builds)
+#   --check: fail unless the default tree has at most 15 crates and the
+#            release build takes at most twice tower-http's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 runs=${RUNS:-1}
+check=${1:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export CARGO_TERM_COLOR=never
@@ -148,3 +151,15 @@ echo "| crates in the dependency tree | $http_crates | $cors_crates |"
 printf '| release build from scratch | %.1f s | %.1f s (%.2f×) |\n' "$http_s" "$cors_s" "$ratio"
 echo
 echo "$(rustc --version), $(nproc) CPUs, median of $runs run(s), $(date -u +%Y-%m-%d)"
+
+if [ "$check" = "--check" ]; then
+  if [ "$cors_crates" -gt 15 ]; then
+    echo "FAIL: $cors_crates crates in the default tree (target: at most 15)" >&2
+    exit 1
+  fi
+  if [ "$(echo "$cors_s > 2 * $http_s" | bc)" = 1 ]; then
+    echo "FAIL: release build ${cors_s}s is more than twice tower-http's ${http_s}s" >&2
+    exit 1
+  fi
+  echo "ok: targets met (at most 15 crates, at most 2x tower-http's release build)"
+fi
