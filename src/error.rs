@@ -135,4 +135,12 @@ pub enum IssueKind {
     ForbiddenHeaderName,
     /// A preflight status other than 200 or 204.
     InvalidPreflightStatus,
+    /// With credentials, an `allow_origin_fn` predicate accepts an unrelated
+    /// origin (under the reserved `.invalid` domain): it reflects every
+    /// origin (CVE-2018-20744 class).
+    PredicateAllowsAnyOrigin,
+    /// A [`PathPolicies`](crate::PathPolicies) prefix that does not start
+    /// with `/`, holds `?`, `#` or a character not allowed in a path, ends
+    /// with `/`, or appears twice.
+    InvalidPathPrefix,
 }

@@ -194,6 +194,16 @@ pub(crate) fn list_contains(value: &[u8], token: &str) -> bool {
         .any(|t| t == b"*" || t.eq_ignore_ascii_case(token.as_bytes()))
 }
 
+/// Whether a comma-separated header value holds `token` as one element
+/// (case-insensitive; `token` is lowercase). Unlike [`list_contains`], `*`
+/// is an ordinary element here.
+pub(crate) fn list_has_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .any(|t| t.eq_ignore_ascii_case(token))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,12 @@
 
 use tower_layer::Layer;
 
-use crate::policy::CorsPolicy;
+use crate::policy::{CorsPolicy, PathPolicies, PolicyHandle, Source};
 use crate::service::CorsService;
 
 /// A [`Layer`] that wraps services in [`CorsService`], applying one
-/// [`CorsPolicy`].
+/// [`CorsPolicy`], a policy replaced at run time ([`reloadable`](Self::reloadable)),
+/// or one policy per path prefix ([`per_path`](Self::per_path)).
 ///
 /// Register it **outside** authentication, rate limiting and routing, so
 /// that it sees preflights first (see the [ordering guide](crate::docs::ordering)).
@@ -24,18 +25,107 @@ use crate::service::CorsService;
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct CorsLayer {
-    policy: CorsPolicy,
+    source: Source,
 }
 
 impl CorsLayer {
     /// A layer applying `policy`.
     pub fn new(policy: CorsPolicy) -> Self {
-        Self { policy }
+        Self {
+            source: Source::Fixed(policy),
+        }
     }
 
-    /// The policy this layer applies.
-    pub fn policy(&self) -> &CorsPolicy {
-        &self.policy
+    /// A layer applying `policy` until it is replaced through the returned
+    /// [`PolicyHandle`]: for allow-lists edited at run time (an admin UI, a
+    /// tenant table, a configuration reload on `SIGHUP`).
+    ///
+    /// Each request reads the current policy once, without a lock, and is
+    /// answered entirely by it; a request in flight when the policy is
+    /// replaced finishes with the one it started with.
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use tower_cors::{CorsLayer, CorsPolicy};
+    ///
+    /// let policy = CorsPolicy::builder().allow_origin("https://app.example.com").build()?;
+    /// let (layer, handle) = CorsLayer::reloadable(policy);
+    /// let app: Router = Router::new().route("/", get(|| async { "hello" })).layer(layer);
+    ///
+    /// // Elsewhere, later:
+    /// handle.replace(
+    ///     CorsPolicy::builder()
+    ///         .allow_origins(["https://app.example.com", "https://new.example.com"])
+    ///         .build()?,
+    /// );
+    /// # Ok::<(), tower_cors::PolicyError>(())
+    /// ```
+    ///
+    /// For allow-lists kept in a database or fetched from a service, rebuild
+    /// the policy in a background task and swap it in; a list that no longer
+    /// builds is reported and the current policy stays:
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use tower_cors::{CorsLayer, CorsPolicy};
+    ///
+    /// async fn load_origins() -> Vec<String> {
+    ///     // SELECT origin FROM tenant_origins …
+    ///     vec!["https://acme.example.com".into()]
+    /// }
+    ///
+    /// # async fn run() -> Result<(), tower_cors::PolicyError> {
+    /// let first = CorsPolicy::builder().allow_origins(load_origins().await).build()?;
+    /// let (layer, handle) = CorsLayer::reloadable(first);
+    /// tokio::spawn(async move {
+    ///     let mut every = tokio::time::interval(Duration::from_secs(30));
+    ///     loop {
+    ///         every.tick().await;
+    ///         match CorsPolicy::builder().allow_origins(load_origins().await).build() {
+    ///             Ok(policy) => handle.replace(policy),
+    ///             Err(e) => eprintln!("origins not reloaded: {e}"),
+    ///         }
+    ///     }
+    /// });
+    /// # let _ = layer;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn reloadable(policy: CorsPolicy) -> (Self, PolicyHandle) {
+        let handle = PolicyHandle::new(policy);
+        let layer = Self {
+            source: Source::Reloadable(handle.clone()),
+        };
+        (layer, handle)
+    }
+
+    /// A layer applying, to each request, the policy of the longest
+    /// [`PathPolicies`] prefix covering its path.
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use tower_cors::{CorsLayer, CorsPolicy, PathPolicies};
+    ///
+    /// let paths = PathPolicies::builder()
+    ///     .prefix("/public", CorsPolicy::builder().allow_any_origin().build()?)
+    ///     .prefix(
+    ///         "/api",
+    ///         CorsPolicy::builder()
+    ///             .allow_origin("https://app.example.com")
+    ///             .allow_credentials(true)
+    ///             .build()?,
+    ///     )
+    ///     .build()?;
+    /// let app: Router = Router::new()
+    ///     .route("/public/status", get(|| async { "ok" }))
+    ///     .route("/api/me", get(|| async { "me" }))
+    ///     .layer(CorsLayer::per_path(paths)); // around the whole router
+    /// # Ok::<(), tower_cors::PolicyError>(())
+    /// ```
+    pub fn per_path(paths: PathPolicies) -> Self {
+        Self {
+            source: Source::Paths(paths),
+        }
     }
 }
 
@@ -43,6 +133,6 @@ impl<S> Layer<S> for CorsLayer {
     type Service = CorsService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CorsService::new(inner, self.policy.clone())
+        CorsService::from_source(inner, self.source.clone())
     }
 }

@@ -13,6 +13,11 @@
 //!   them.
 //! - [`CorsPolicy::evaluate`] tells, without side effects, what will be
 //!   answered to a request and why.
+//! - Policies can change at run time ([`CorsLayer::reloadable`] and
+//!   [`PolicyHandle`]), decide origins in code
+//!   ([`PolicyBuilder::allow_origin_fn`] over a parsed [`Origin`]), differ
+//!   per path ([`PathPolicies`], [`CorsLayer::per_path`]) and guard
+//!   WebSocket handshakes ([`PolicyBuilder::guard_websockets`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -65,7 +70,11 @@ pub use body::CorsBody;
 pub use error::{Issue, IssueKind, PolicyError};
 pub use future::ResponseFuture;
 pub use layer::CorsLayer;
-pub use policy::{CorsPolicy, Decision, HeaderArg, MethodArg, PolicyBuilder, Refusal};
+pub use origin::Origin;
+pub use policy::{
+    CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
+    PolicyHandle, Refusal,
+};
 pub use service::CorsService;
 
 #[cfg(doctest)]

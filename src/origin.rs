@@ -13,9 +13,40 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// below this.
 pub(crate) const MAX_ORIGIN_LEN: usize = 1024;
 
-/// A request origin, borrowed from the header bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Origin<'a> {
+/// A request's origin, parsed: what an
+/// [`allow_origin_fn`](crate::PolicyBuilder::allow_origin_fn) predicate is
+/// given.
+///
+/// Only a well-formed origin in the exact form browsers serialize it is ever
+/// parsed into an `Origin`: a lowercase scheme, a lowercase ASCII host
+/// (punycode for international names, an IPv6 literal in brackets), and a
+/// port only when it is not the scheme's default (Fetch `#origin-header`).
+/// `null`, paths, userinfo, uppercase letters, control bytes and values over
+/// 1024 bytes never are. Compare its parts, not substrings of the raw text:
+/// `origin.as_str().ends_with(".example.com")` also accepts
+/// `http://evil.example.com:8080`, a scheme downgrade on any port, where
+/// `origin.scheme() == "https" && origin.port().is_none() &&
+/// origin.is_within("example.com")` does not.
+///
+/// ```
+/// use tower_cors::Origin;
+///
+/// let origin = Origin::parse("https://shop.tenant.example.com:8443").unwrap();
+/// assert_eq!(origin.scheme(), "https");
+/// assert_eq!(origin.host(), "shop.tenant.example.com");
+/// assert_eq!(origin.port(), Some(8443));
+/// assert!(origin.is_within("example.com"));
+/// assert!(!origin.is_within("ample.com"));
+///
+/// assert_eq!(Origin::parse("https://example.com").unwrap().port(), None);
+/// assert!(Origin::parse("https://example.com:443").is_none()); // never sent by browsers
+/// assert!(Origin::parse("https://Example.com").is_none());
+/// assert!(Origin::parse("null").is_none());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Origin<'a> {
+    /// The whole serialization.
+    pub(crate) serialized: &'a [u8],
     pub(crate) scheme: &'a [u8],
     /// Lowercase host; IPv6 literals keep their brackets.
     pub(crate) host: &'a [u8],
@@ -25,9 +56,15 @@ pub(crate) struct Origin<'a> {
 }
 
 impl<'a> Origin<'a> {
+    /// Parses an origin in the exact form browsers send; `None` for anything
+    /// else (including `null` and an explicit default port).
+    pub fn parse(origin: &'a str) -> Option<Self> {
+        Self::parse_bytes(origin.as_bytes())
+    }
+
     /// Parses a request's `Origin` value in the exact form browsers send.
     /// Returns `None` for anything else (including `null`).
-    pub(crate) fn parse(bytes: &'a [u8]) -> Option<Self> {
+    pub(crate) fn parse_bytes(bytes: &'a [u8]) -> Option<Self> {
         if bytes.is_empty() || bytes.len() > MAX_ORIGIN_LEN {
             return None;
         }
@@ -54,15 +91,97 @@ impl<'a> Origin<'a> {
         };
         let port = match rest {
             [] => None,
-            [b':', digits @ ..] => Some(parse_port(digits)?),
+            [b':', digits @ ..] => {
+                let port = parse_port(digits)?;
+                // Browsers omit the scheme's default port (URL standard, "serialize an origin").
+                if Some(port) == default_port_bytes(scheme) {
+                    return None;
+                }
+                Some(port)
+            }
             _ => return None,
         };
         Some(Self {
+            serialized: bytes,
             scheme,
             host,
             host_is_ip,
             port,
         })
+    }
+
+    /// The scheme, lowercase: `"https"`, `"http"`, `"chrome-extension"`, ….
+    pub fn scheme(&self) -> &'a str {
+        ascii(self.scheme)
+    }
+
+    /// The host, lowercase ASCII: a DNS name (punycode for international
+    /// names), a dotted IPv4 address, or an IPv6 address in brackets
+    /// (`"[::1]"`).
+    pub fn host(&self) -> &'a str {
+        ascii(self.host)
+    }
+
+    /// The port, or `None` when it is the scheme's default (browsers omit it).
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// The origin as the browser sent it: `scheme://host[:port]`.
+    pub fn as_str(&self) -> &'a str {
+        ascii(self.serialized)
+    }
+
+    /// Whether the host is an IP address literal rather than a domain name.
+    pub fn host_is_ip(&self) -> bool {
+        self.host_is_ip
+    }
+
+    /// Whether the host is `domain` or one of its subdomains, label by label:
+    /// `a.example.com` is within `example.com`, `evilexample.com` is not.
+    /// IP literals are never within a domain. `domain` is compared
+    /// case-insensitively; a leading or trailing `.` never matches.
+    pub fn is_within(&self, domain: &str) -> bool {
+        let domain = domain.as_bytes();
+        if self.host_is_ip
+            || domain.is_empty()
+            || domain.starts_with(b".")
+            || domain.ends_with(b".")
+        {
+            return false;
+        }
+        let host = self.host;
+        if host.len() == domain.len() {
+            return host.eq_ignore_ascii_case(domain);
+        }
+        host.len() > domain.len()
+            && host[host.len() - domain.len() - 1] == b'.'
+            && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
+    }
+}
+
+impl std::fmt::Debug for Origin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Origin").field(&self.as_str()).finish()
+    }
+}
+
+impl std::fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Bytes the parser validated as ASCII, as text.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+fn default_port_bytes(scheme: &[u8]) -> Option<u16> {
+    match scheme {
+        b"http" | b"ws" => Some(80),
+        b"https" | b"wss" => Some(443),
+        _ => None,
     }
 }
 
@@ -197,11 +316,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// The default port of a scheme, which browsers omit from origins.
 pub(crate) fn default_port(scheme: &str) -> Option<u16> {
-    match scheme {
-        "http" | "ws" => Some(80),
-        "https" | "wss" => Some(443),
-        _ => None,
-    }
+    default_port_bytes(scheme.as_bytes())
 }
 
 /// A configured origin split into parts, before canonicalization.
@@ -442,7 +557,7 @@ mod tests {
                 true,
                 Some(8080),
             ),
-            ("http://[::1]:80", "http", "[::1]", true, Some(80)),
+            ("http://[::1]:8080", "http", "[::1]", true, Some(8080)),
             (
                 "chrome-extension://abcdef",
                 "chrome-extension",
@@ -459,8 +574,7 @@ mod tests {
             ),
         ];
         for &(input, scheme, host, ip, port) in cases {
-            let o =
-                Origin::parse(input.as_bytes()).unwrap_or_else(|| panic!("{input} should parse"));
+            let o = Origin::parse(input).unwrap_or_else(|| panic!("{input} should parse"));
             assert_eq!(o.scheme, scheme.as_bytes(), "{input}");
             assert_eq!(o.host, host.as_bytes(), "{input}");
             assert_eq!(o.host_is_ip, ip, "{input}");
@@ -496,11 +610,7 @@ mod tests {
             long.as_str(),
         ];
         for input in cases {
-            assert_eq!(
-                Origin::parse(input.as_bytes()),
-                None,
-                "{input:?} should be refused"
-            );
+            assert_eq!(Origin::parse(input), None, "{input:?} should be refused");
         }
     }
 

@@ -8,7 +8,7 @@ use tower_service::Service;
 
 use crate::body::CorsBody;
 use crate::future::ResponseFuture;
-use crate::policy::{Action, CorsPolicy};
+use crate::policy::{Action, CorsPolicy, Source};
 
 /// A service applying a [`CorsPolicy`] to an inner service; made by
 /// [`CorsLayer`](crate::CorsLayer).
@@ -25,18 +25,17 @@ use crate::policy::{Action, CorsPolicy};
 #[derive(Debug, Clone)]
 pub struct CorsService<S> {
     inner: S,
-    policy: CorsPolicy,
+    source: Source,
 }
 
 impl<S> CorsService<S> {
     /// Wraps `inner` with `policy`.
     pub fn new(inner: S, policy: CorsPolicy) -> Self {
-        Self { inner, policy }
+        Self::from_source(inner, Source::Fixed(policy))
     }
 
-    /// The policy applied.
-    pub fn policy(&self) -> &CorsPolicy {
-        &self.policy
+    pub(crate) fn from_source(inner: S, source: Source) -> Self {
+        Self { inner, source }
     }
 
     /// The inner service.
@@ -68,25 +67,68 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let decision = self.policy.evaluate_request(&req);
-        #[cfg(feature = "tracing")]
-        if let Some(refusal) = decision.refusal() {
-            tracing::debug!(
-                target: "tower_cors",
-                origin = %crate::policy::Escaped(req.headers().get(http::header::ORIGIN)),
-                preflight = decision.is_preflight(),
-                reason = %refusal,
-                "CORS request refused",
-            );
-        }
-        match self.policy.action(decision, req.headers()) {
-            Action::Answer(answer) => {
-                let (status, headers, body) = self.policy.answer(answer);
-                ResponseFuture::answer(status, headers, body)
+        match &self.source {
+            Source::Fixed(policy) => serve(&mut self.inner, policy, req),
+            Source::Reloadable(handle) => {
+                // One read of the current policy answers the whole request.
+                let policy = handle.current();
+                serve(&mut self.inner, &policy, req)
             }
-            Action::Forward(decoration) => {
-                ResponseFuture::forward(self.inner.call(req), self.policy.clone(), decoration)
+            Source::Paths(paths) => {
+                let policy = paths.policy_for(req.uri().path());
+                serve(&mut self.inner, policy, req)
             }
         }
     }
+}
+
+/// Applies one policy to one request.
+#[inline(always)]
+fn serve<S, ReqBody, ResBody>(
+    inner: &mut S,
+    policy: &CorsPolicy,
+    req: Request<ReqBody>,
+) -> ResponseFuture<S::Future>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let (action, req) = if policy.needs_parts() {
+        // An origin predicate takes the request head as `Parts`: take the
+        // request apart and put it back together, without copying.
+        let (parts, body) = req.into_parts();
+        let decision = policy.evaluate(&parts);
+        trace(&decision, &parts.headers);
+        let action = policy.action(decision, &parts.method, &parts.headers, Some(&parts));
+        (action, Request::from_parts(parts, body))
+    } else {
+        let decision = policy.evaluate_request(&req);
+        trace(&decision, req.headers());
+        let action = policy.action(decision, req.method(), req.headers(), None);
+        (action, req)
+    };
+    match action {
+        Action::Answer(answer) => {
+            let (status, headers, body) = policy.answer(answer);
+            ResponseFuture::answer(status, headers, body)
+        }
+        Action::Forward(decoration) => {
+            ResponseFuture::forward(inner.call(req), policy.clone(), decoration)
+        }
+    }
+}
+
+#[inline(always)]
+fn trace(decision: &crate::Decision, headers: &http::HeaderMap) {
+    #[cfg(feature = "tracing")]
+    if let Some(refusal) = decision.refusal() {
+        tracing::debug!(
+            target: "tower_cors",
+            origin = %crate::policy::Escaped(headers.get(http::header::ORIGIN)),
+            preflight = decision.is_preflight(),
+            reason = %refusal,
+            "CORS request refused",
+        );
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = (decision, headers);
 }

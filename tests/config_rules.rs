@@ -136,7 +136,7 @@ fn any_origin_with_credentials_is_impossible_to_build() {
 
 #[test]
 fn any_origin_with_explicit_origins_is_refused() {
-    let message = "allow_any_origin() already allows every origin: remove the explicit origins, patterns and allow_null_origin(), or remove allow_any_origin()";
+    let message = "allow_any_origin() already allows every origin: remove the explicit origins, patterns, allow_origin_fn() and allow_null_origin(), or remove allow_any_origin()";
     let cases = [
         (
             "exact",

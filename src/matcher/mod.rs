@@ -7,8 +7,11 @@ mod pattern;
 mod regex;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
+use http::request::Parts;
 use http::HeaderValue;
 
 use crate::error::Issue;
@@ -29,7 +32,21 @@ pub(crate) struct OriginMatcher {
     patterns: Patterns,
     #[cfg(feature = "regex")]
     regexes: Option<Regexes>,
+    predicate: Option<OriginFn>,
     null: bool,
+}
+
+/// The function type of an `allow_origin_fn` predicate.
+pub(crate) type OriginPredicate = dyn Fn(&Origin<'_>, &Parts) -> bool + Send + Sync;
+
+/// An `allow_origin_fn` predicate.
+#[derive(Clone)]
+pub(crate) struct OriginFn(pub(crate) Arc<OriginPredicate>);
+
+impl fmt::Debug for OriginFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OriginFn(..)")
+    }
 }
 
 impl OriginMatcher {
@@ -51,8 +68,16 @@ impl OriginMatcher {
         self.regexes = Some(regexes);
     }
 
-    /// Whether patterns or regexes are configured (origins must be parsed).
+    pub(crate) fn set_predicate(&mut self, predicate: OriginFn) {
+        self.predicate = Some(predicate);
+    }
+
+    /// Whether patterns, regexes or a predicate are configured (origins must
+    /// be parsed).
     fn has_wildcards(&self) -> bool {
+        if self.predicate.is_some() {
+            return true;
+        }
         #[cfg(feature = "regex")]
         if self.regexes.is_some() {
             return true;
@@ -67,11 +92,18 @@ impl OriginMatcher {
     /// The `Access-Control-Allow-Origin` value for the request's single
     /// `Origin` header, or why the origin is refused.
     ///
-    /// Only patterns and regexes need the origin parsed: without them, an
-    /// origin missing from the exact set is refused as
+    /// Only patterns, regexes and the predicate need the origin parsed:
+    /// without them, an origin missing from the exact set is refused as
     /// [`Refusal::OriginNotAllowed`] without parsing, malformed or not.
+    ///
+    /// The predicate runs last, and only with the request head at hand
+    /// (`parts`); the policy always passes it when a predicate is set.
     #[inline(always)]
-    pub(crate) fn allow(&self, origin: &HeaderValue) -> Result<HeaderValue, Refusal> {
+    pub(crate) fn allow(
+        &self,
+        origin: &HeaderValue,
+        parts: Option<&Parts>,
+    ) -> Result<HeaderValue, Refusal> {
         let raw = origin.as_bytes();
         // Configured origins are canonical, so a hit is a valid origin.
         if let Some(value) = self.exact.get(raw) {
@@ -87,7 +119,7 @@ impl OriginMatcher {
         if !self.has_wildcards() {
             return Err(Refusal::OriginNotAllowed);
         }
-        let Some(parsed) = Origin::parse(raw) else {
+        let Some(parsed) = Origin::parse_bytes(raw) else {
             return Err(Refusal::OriginMalformed);
         };
         if !self.patterns.is_empty() && self.patterns.matches(&parsed) {
@@ -96,6 +128,11 @@ impl OriginMatcher {
         #[cfg(feature = "regex")]
         if let Some(regexes) = &self.regexes {
             if regexes.matches(raw) {
+                return Ok(origin.clone());
+            }
+        }
+        if let (Some(predicate), Some(parts)) = (&self.predicate, parts) {
+            if (predicate.0)(&parsed, parts) {
                 return Ok(origin.clone());
             }
         }

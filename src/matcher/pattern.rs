@@ -135,8 +135,8 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
         },
         None => Port::Exact(None),
     };
-    let host_is_ip = Origin::parse(format!("{}://{}", parts.scheme, parts.host).as_bytes())
-        .is_some_and(|o| o.host_is_ip);
+    let host_is_ip =
+        Origin::parse(&format!("{}://{}", parts.scheme, parts.host)).is_some_and(|o| o.host_is_ip);
     if !subdomains && port != Port::Any {
         return Err(Issue::new(
             IssueKind::InvalidPattern,
@@ -249,7 +249,7 @@ mod tests {
     }
 
     fn matches(p: &Patterns, origin: &str) -> bool {
-        p.matches(&Origin::parse(origin.as_bytes()).unwrap())
+        p.matches(&Origin::parse(origin).unwrap())
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 
 use super::{Compiled, CorsPolicy, Origins};
 use crate::error::{Issue, IssueKind, PolicyError};
@@ -12,8 +13,8 @@ use crate::headers::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header,
     NORMALIZED_METHODS,
 };
-use crate::matcher::OriginMatcher;
-use crate::origin::canonical_origin;
+use crate::matcher::{OriginFn, OriginMatcher};
+use crate::origin::{canonical_origin, Origin};
 
 /// A method accepted by [`PolicyBuilder::allow_methods`]: an
 /// [`http::Method`], or a string (checked by `build()`).
@@ -105,6 +106,7 @@ pub struct PolicyBuilder {
     regexes: Vec<String>,
     any_origin: bool,
     null_origin: bool,
+    predicates: Vec<OriginFn>,
     methods: Vec<MethodArg>,
     headers: Vec<HeaderArg>,
     expose: Vec<HeaderArg>,
@@ -112,6 +114,7 @@ pub struct PolicyBuilder {
     max_age: Option<Duration>,
     preflight_status: StatusCode,
     strict: bool,
+    guard_websockets: bool,
     private_network: bool,
     explain: bool,
 }
@@ -125,6 +128,7 @@ impl Default for PolicyBuilder {
             regexes: Vec::new(),
             any_origin: false,
             null_origin: false,
+            predicates: Vec::new(),
             methods: Vec::new(),
             headers: Vec::new(),
             expose: Vec::new(),
@@ -132,6 +136,7 @@ impl Default for PolicyBuilder {
             max_age: None,
             preflight_status: StatusCode::NO_CONTENT,
             strict: false,
+            guard_websockets: false,
             private_network: false,
             explain: false,
         }
@@ -201,6 +206,77 @@ impl PolicyBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "regex")))]
     pub fn allow_origin_regex(mut self, regex: impl AsRef<str>) -> Self {
         self.regexes.push(regex.as_ref().to_owned());
+        self
+    }
+
+    /// Allows the origins a function accepts, for allow-lists that code
+    /// decides: tenants, customers, per-request rules.
+    ///
+    /// The function runs after the exact origins, patterns and regexes, only
+    /// for an origin none of them allows, and only ever sees a well-formed
+    /// origin in browser serialization, parsed into an [`Origin`] (never
+    /// `null`, never malformed bytes: those are refused first). It also gets
+    /// the request head, for rules that depend on the path or a header.
+    /// Several calls accumulate: an origin is allowed when any function
+    /// accepts it.
+    ///
+    /// **It runs on every request from an origin the lists do not allow, so
+    /// it must be cheap and must not block**: look the origin up in memory.
+    /// For allow-lists kept in a database or a remote service, keep a
+    /// snapshot in memory and refresh it in the background, or rebuild the
+    /// whole policy and swap it in with a [`PolicyHandle`](crate::PolicyHandle)
+    /// (see [`CorsLayer::reloadable`](crate::CorsLayer::reloadable) and
+    /// `examples/tenant_origins.rs`). A panic in the function propagates to
+    /// the caller of the service.
+    ///
+    /// With [`allow_credentials(true)`](Self::allow_credentials), `build()`
+    /// calls the function with unrelated origins under the reserved
+    /// `.invalid` top-level domain (RFC 2606) and refuses a function that
+    /// accepts any of them: that is "reflect every origin" with credentials
+    /// (CVE-2018-20744), which lets any site read your users' data.
+    ///
+    /// ```
+    /// use std::collections::HashSet;
+    /// use std::sync::Arc;
+    /// use tower_cors::{CorsPolicy, Origin};
+    ///
+    /// let tenants: Arc<HashSet<String>> = Arc::new(["acme".into(), "globex".into()].into());
+    /// let policy = CorsPolicy::builder()
+    ///     .allow_origin_fn(move |origin: &Origin, _parts: &http::request::Parts| {
+    ///         // https://<tenant>.app.example.com on the default port, nothing else
+    ///         origin.scheme() == "https"
+    ///             && origin.port().is_none()
+    ///             && origin
+    ///                 .host()
+    ///                 .strip_suffix(".app.example.com")
+    ///                 .is_some_and(|tenant| tenants.contains(tenant))
+    ///     })
+    ///     .allow_credentials(true)
+    ///     .build()?;
+    ///
+    /// let req = |origin: &str| {
+    ///     let req = http::Request::get("/").header("origin", origin).body(()).unwrap();
+    ///     policy.evaluate_request(&req).is_allowed()
+    /// };
+    /// assert!(req("https://acme.app.example.com"));
+    /// assert!(!req("http://acme.app.example.com")); // scheme downgrade
+    /// assert!(!req("https://acme.app.example.com:8443")); // other port
+    /// assert!(!req("https://initech.app.example.com"));
+    ///
+    /// // Reflecting every origin with credentials is refused at build time.
+    /// let err = CorsPolicy::builder()
+    ///     .allow_origin_fn(|_: &Origin, _: &http::request::Parts| true)
+    ///     .allow_credentials(true)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("accepts every origin"));
+    /// # Ok::<(), tower_cors::PolicyError>(())
+    /// ```
+    pub fn allow_origin_fn<F>(mut self, predicate: F) -> Self
+    where
+        F: Fn(&Origin<'_>, &Parts) -> bool + Send + Sync + 'static,
+    {
+        self.predicates.push(OriginFn(Arc::new(predicate)));
         self
     }
 
@@ -304,10 +380,40 @@ impl PolicyBuilder {
     ///
     /// Without it, a cross-origin "simple" request (a form-like `POST`) from
     /// any site still runs its side effects; CORS only protects reading.
-    /// Note that browsers also send `Origin` on same-origin `POST`s: list
-    /// your own origin when you turn this on.
+    ///
+    /// Same-origin requests are never refused: browsers also send `Origin`
+    /// on a page's own `POST`s, so a request carrying
+    /// `Sec-Fetch-Site: same-origin`, or whose `Origin` host and port equal
+    /// its `Host`, is forwarded even when the policy does not list the
+    /// server's own origin ([`Decision::SameOrigin`](crate::Decision::SameOrigin)).
+    /// Behind a reverse proxy that rewrites `Host`, pass the original `Host`
+    /// through or list the public origin (see
+    /// [`guard_websockets`](Self::guard_websockets)).
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
+        self
+    }
+
+    /// Answers WebSocket upgrades from refused origins with `403` before the
+    /// inner service runs (default: off).
+    ///
+    /// Browsers do not apply CORS to WebSockets: any page may open one to
+    /// your server, with your users' cookies, and read what it sends back
+    /// (cross-site WebSocket hijacking). The `Origin` of the handshake is the
+    /// server's only defence. With the guard, a handshake (HTTP/1.1 `GET`
+    /// with `Connection: upgrade` and `Upgrade: websocket`, or an extended
+    /// `CONNECT` in HTTP/2 and HTTP/3) whose `Origin` the policy refuses gets
+    /// `403`. Handshakes without `Origin` come from non-browser clients and
+    /// pass; so do same-origin ones (`Sec-Fetch-Site: same-origin`, or an
+    /// `Origin` whose host and port equal the request's `Host`), whether or
+    /// not the policy lists the server's own origin.
+    ///
+    /// Behind a reverse proxy that rewrites `Host` (to the upstream's
+    /// address), a page's own handshake no longer looks same-origin: pass
+    /// the original `Host` through (nginx: `proxy_set_header Host $host;`),
+    /// or list the public origin with [`allow_origin`](Self::allow_origin).
+    pub fn guard_websockets(mut self, guard: bool) -> Self {
+        self.guard_websockets = guard;
         self
     }
 
@@ -421,6 +527,8 @@ impl PolicyBuilder {
             max_age,
             preflight_status: self.preflight_status,
             strict: self.strict,
+            guard_websockets: self.guard_websockets,
+            needs_parts: !self.predicates.is_empty(),
             private_network: self.private_network,
             explain: self.explain,
             preflight_headers: HeaderMap::new(),
@@ -455,14 +563,20 @@ impl PolicyBuilder {
         if self.null_origin {
             matcher.allow_null();
         }
-        let explicit =
-            !self.origins.is_empty() || !self.patterns.is_empty() || has_regex || self.null_origin;
+        if let Some(predicate) = self.compile_predicates(issues) {
+            matcher.set_predicate(predicate);
+        }
+        let explicit = !self.origins.is_empty()
+            || !self.patterns.is_empty()
+            || has_regex
+            || self.null_origin
+            || !self.predicates.is_empty();
         if self.any_origin {
             if explicit {
                 issues.push(Issue::new(
                     IssueKind::AnyOriginWithExplicitOrigins,
                     "",
-                    "allow_any_origin() already allows every origin: remove the explicit origins, patterns and allow_null_origin(), or remove allow_any_origin()",
+                    "allow_any_origin() already allows every origin: remove the explicit origins, patterns, allow_origin_fn() and allow_null_origin(), or remove allow_any_origin()",
                 ));
             }
             if self.credentials {
@@ -489,6 +603,51 @@ impl PolicyBuilder {
             ));
         }
         Some(Origins::List(matcher))
+    }
+
+    /// One function for all `allow_origin_fn` predicates; with credentials,
+    /// a predicate accepting an unrelated origin is an issue.
+    fn compile_predicates(&self, issues: &mut Vec<Issue>) -> Option<OriginFn> {
+        let predicate = match self.predicates.as_slice() {
+            [] => return None,
+            [one] => one.clone(),
+            many => {
+                let all: Box<[OriginFn]> = many.into();
+                OriginFn(Arc::new(move |origin: &Origin<'_>, parts: &Parts| {
+                    all.iter().any(|p| (p.0)(origin, parts))
+                }))
+            }
+        };
+        if self.credentials {
+            // RFC 2606 reserves `.invalid`: no real page has these origins.
+            let probes = [
+                "https://tower-cors-probe.invalid",
+                "http://tower-cors-probe.invalid",
+                "https://evil.tower-cors-probe.invalid:8443",
+            ];
+            for probe in probes {
+                let accepted = match (
+                    Origin::parse(probe),
+                    Request::get("/")
+                        .header(http::header::ORIGIN, probe)
+                        .body(()),
+                ) {
+                    (Some(origin), Ok(req)) => (predicate.0)(&origin, &req.into_parts().0),
+                    _ => false,
+                };
+                if accepted {
+                    issues.push(Issue::new(
+                        IssueKind::PredicateAllowsAnyOrigin,
+                        probe,
+                        format!(
+                            "the allow_origin_fn() function accepts every origin (it accepted {probe:?}, under the reserved .invalid domain): with allow_credentials(true) that lets any site read your users' responses (CVE-2018-20744); compare origin.scheme(), origin.host() and origin.port() with the origins you trust"
+                        ),
+                    ));
+                    break;
+                }
+            }
+        }
+        Some(predicate)
     }
 
     fn compile_methods(&self, issues: &mut Vec<Issue>) -> (Vec<Method>, bool) {

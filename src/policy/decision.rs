@@ -41,8 +41,18 @@ pub enum Decision {
     },
     /// An actual request from a refused origin: forwarded without any
     /// `Access-Control-*` header (so the browser hides the response), or
-    /// answered `403` by a [strict](crate::PolicyBuilder::strict) policy.
+    /// answered `403` by a [strict](crate::PolicyBuilder::strict) policy and,
+    /// for a WebSocket upgrade, under
+    /// [`guard_websockets`](crate::PolicyBuilder::guard_websockets).
     ActualRefused(Refusal),
+    /// A request from the server's own origin (`Sec-Fetch-Site: same-origin`,
+    /// or an `Origin` whose host and port are the request's own `Host`) that
+    /// the policy does not list, where a refusal would be answered `403`:
+    /// under strict mode, or a WebSocket upgrade under the guard. Forwarded
+    /// like a request without `Origin`: same-origin requests are never
+    /// refused. (Without strict mode or the guard such a request is
+    /// [`ActualRefused`](Self::ActualRefused), which is forwarded the same way.)
+    SameOrigin,
 }
 
 impl Decision {
@@ -50,7 +60,7 @@ impl Decision {
     pub fn is_allowed(&self) -> bool {
         matches!(
             self,
-            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. }
+            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. } | Self::SameOrigin
         )
     }
 
@@ -80,6 +90,7 @@ impl fmt::Display for Decision {
             Self::PreflightRefused(r) => write!(f, "preflight refused: {r}"),
             Self::ActualAllowed { .. } => f.write_str("actual request allowed"),
             Self::ActualRefused(r) => write!(f, "actual request refused: {r}"),
+            Self::SameOrigin => f.write_str("same-origin request"),
         }
     }
 }
@@ -114,6 +125,9 @@ pub enum Refusal {
     /// `Access-Control-Request-Headers` is longer than 4096 bytes in total,
     /// or split over more than 16 header lines.
     HeadersTooLong,
+    /// No policy of a [`PathPolicies`](crate::PathPolicies) covers the
+    /// request's path, and it has no fallback.
+    PathNotCovered,
 }
 
 impl Refusal {
@@ -130,6 +144,7 @@ impl Refusal {
             Self::HeaderNotAllowed => "request header not allowed",
             Self::HeadersMalformed => "malformed access-control-request-headers",
             Self::HeadersTooLong => "access-control-request-headers too long",
+            Self::PathNotCovered => "no CORS policy for this path",
         }
     }
 
@@ -151,6 +166,7 @@ impl Refusal {
             Self::HeadersTooLong => {
                 "CORS preflight refused: access-control-request-headers too long\n"
             }
+            Self::PathNotCovered => "CORS preflight refused: no CORS policy for this path\n",
         }
     }
 
@@ -161,6 +177,16 @@ impl Refusal {
             Self::OriginDuplicated => "CORS request refused: more than one origin header\n",
             Self::NullOriginNotAllowed => "CORS request refused: null origin not allowed\n",
             _ => "CORS request refused: origin not allowed\n",
+        }
+    }
+
+    /// The body of a `403` answering a WebSocket upgrade from a refused origin.
+    pub(crate) fn websocket_body(&self) -> &'static str {
+        match self {
+            Self::OriginMalformed => "WebSocket upgrade refused: malformed origin\n",
+            Self::OriginDuplicated => "WebSocket upgrade refused: more than one origin header\n",
+            Self::NullOriginNotAllowed => "WebSocket upgrade refused: null origin not allowed\n",
+            _ => "WebSocket upgrade refused: origin not allowed\n",
         }
     }
 }

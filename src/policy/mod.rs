@@ -3,10 +3,12 @@
 
 mod builder;
 mod decision;
+mod paths;
+mod source;
 
 use std::sync::Arc;
 
-use http::header::{Entry, GetAll, OccupiedEntry};
+use http::header::{Entry, GetAll, OccupiedEntry, CONNECTION, HOST, UPGRADE};
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS as ACAC, ACCESS_CONTROL_ALLOW_HEADERS as ACAH,
     ACCESS_CONTROL_ALLOW_METHODS as ACAM, ACCESS_CONTROL_ALLOW_ORIGIN as ACAO,
@@ -14,19 +16,28 @@ use http::header::{
     ACCESS_CONTROL_REQUEST_HEADERS as ACRH, ACCESS_CONTROL_REQUEST_METHOD as ACRM, CONTENT_TYPE,
     ORIGIN, VARY,
 };
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 
 pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
 #[cfg(feature = "tracing")]
 pub(crate) use decision::Escaped;
 pub use decision::{Decision, Refusal};
+pub use paths::{PathPolicies, PathPoliciesBuilder};
+pub use source::PolicyHandle;
+pub(crate) use source::Source;
 
-use crate::headers::{check_request_headers, is_safelisted_method, is_token, list_contains};
+use crate::headers::{
+    check_request_headers, is_safelisted_method, is_token, list_contains, list_has_token,
+};
 use crate::matcher::OriginMatcher;
+use crate::origin::{default_port, Origin};
 
 /// WICG Private Network Access response and request headers.
 const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
 const ACRPN: HeaderName = HeaderName::from_static("access-control-request-private-network");
+/// Fetch Metadata: set by browsers, never by page scripts.
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 const WILDCARD: HeaderValue = HeaderValue::from_static("*");
 const TRUE: HeaderValue = HeaderValue::from_static("true");
@@ -72,6 +83,9 @@ enum Origins {
     /// The public policy: `Access-Control-Allow-Origin: *` on every response.
     Any,
     List(OriginMatcher),
+    /// No origin at all: the policy of a path no [`PathPolicies`](crate::PathPolicies)
+    /// entry covers. Answers carry no `Access-Control-*` header and no `Vary`.
+    Nobody,
 }
 
 /// Everything the request path needs, validated and precomputed by `build()`.
@@ -91,6 +105,10 @@ struct Compiled {
     max_age: Option<HeaderValue>,
     preflight_status: StatusCode,
     strict: bool,
+    /// Answer WebSocket upgrades from refused origins `403`.
+    guard_websockets: bool,
+    /// An `allow_origin_fn` predicate needs the request head as `Parts`.
+    needs_parts: bool,
     private_network: bool,
     /// Answer method/header refusals of allowed origins with the lists.
     explain: bool,
@@ -142,19 +160,41 @@ impl CorsPolicy {
     /// Decides what the layer will answer to a request, without side effects.
     ///
     /// See [`Decision`] for the possible answers.
-    pub fn evaluate(&self, parts: &http::request::Parts) -> Decision {
-        self.evaluate_headers(&parts.method, &parts.headers)
+    pub fn evaluate(&self, parts: &Parts) -> Decision {
+        self.decide(&parts.method, &parts.uri, &parts.headers, Some(parts))
     }
 
     /// [`evaluate`](Self::evaluate) for a whole request.
+    ///
+    /// A policy with an [`allow_origin_fn`](PolicyBuilder::allow_origin_fn)
+    /// predicate hands it the request head as [`Parts`], so this copies the
+    /// head first (the layer itself takes the request apart instead, without
+    /// copying).
     #[inline(always)]
-    pub fn evaluate_request<B>(&self, request: &http::Request<B>) -> Decision {
-        self.evaluate_headers(request.method(), request.headers())
+    pub fn evaluate_request<B>(&self, request: &Request<B>) -> Decision {
+        if self.inner.needs_parts {
+            return self.evaluate(&head_of(request));
+        }
+        self.decide(request.method(), request.uri(), request.headers(), None)
     }
 
-    /// [`evaluate`](Self::evaluate) from a method and headers.
+    /// Whether [`evaluate`](Self::evaluate) needs the request head as
+    /// [`Parts`] (the policy has an `allow_origin_fn` predicate).
     #[inline(always)]
-    pub fn evaluate_headers(&self, method: &Method, headers: &HeaderMap) -> Decision {
+    pub(crate) fn needs_parts(&self) -> bool {
+        self.inner.needs_parts
+    }
+
+    /// The decision for a request head; `parts` is `Some` whenever the
+    /// policy has a predicate.
+    #[inline(always)]
+    pub(crate) fn decide(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        parts: Option<&Parts>,
+    ) -> Decision {
         let mut origins = headers.get_all(ORIGIN).iter();
         let Some(origin) = origins.next() else {
             return Decision::NotCors;
@@ -170,11 +210,22 @@ impl CorsPolicy {
         let origin_verdict = match &c.origins {
             Origins::Any => Ok(WILDCARD),
             Origins::List(_) if duplicated => Err(Refusal::OriginDuplicated),
-            Origins::List(m) => m.allow(origin),
+            Origins::List(m) => m.allow(origin, parts),
+            Origins::Nobody => Err(Refusal::PathNotCovered),
         };
         if !preflight {
             return match origin_verdict {
                 Ok(allow_origin) => Decision::ActualAllowed { allow_origin },
+                // Same-origin requests carry `Origin` too (every POST, every
+                // WebSocket handshake): where a refusal would answer 403, they
+                // are told apart and never refused.
+                Err(_)
+                    if !duplicated
+                        && c.refuses_actual(method, headers)
+                        && is_same_origin(origin, uri, headers) =>
+                {
+                    Decision::SameOrigin
+                }
                 Err(r) => Decision::ActualRefused(r),
             };
         }
@@ -201,12 +252,53 @@ impl CorsPolicy {
         self.inner.credentials
     }
 
+    /// Whether WebSocket upgrades from refused origins are answered `403`
+    /// (see [`PolicyBuilder::guard_websockets`]).
+    pub fn guards_websockets(&self) -> bool {
+        self.inner.guard_websockets
+    }
+
+    /// The policy of a path no [`PathPolicies`](crate::PathPolicies) entry
+    /// covers: no origin is allowed, and nothing about the answer depends on
+    /// the origin.
+    pub(crate) fn uncovered() -> Self {
+        let mut compiled = Compiled {
+            origins: Origins::Nobody,
+            credentials: false,
+            methods: Vec::new(),
+            any_method: false,
+            header_bytes: Box::default(),
+            any_header: false,
+            allow_methods: None,
+            allow_headers: None,
+            expose_headers: None,
+            max_age: None,
+            preflight_status: StatusCode::NO_CONTENT,
+            strict: false,
+            guard_websockets: false,
+            needs_parts: false,
+            private_network: false,
+            explain: false,
+            preflight_headers: HeaderMap::new(),
+        };
+        compiled.preflight_headers = compiled.preflight_template();
+        Self {
+            inner: Arc::new(compiled),
+        }
+    }
+
     /// Turns a decision into what the service does.
     #[inline(always)]
-    pub(crate) fn action(&self, decision: Decision, headers: &HeaderMap) -> Action {
+    pub(crate) fn action(
+        &self,
+        decision: Decision,
+        method: &Method,
+        headers: &HeaderMap,
+        parts: Option<&Parts>,
+    ) -> Action {
         let c = &*self.inner;
         match decision {
-            Decision::NotCors => Action::Forward(Decoration::Plain),
+            Decision::NotCors | Decision::SameOrigin => Action::Forward(Decoration::Plain),
             Decision::ActualAllowed { allow_origin } => {
                 Action::Forward(Decoration::Allowed(allow_origin))
             }
@@ -214,11 +306,19 @@ impl CorsPolicy {
                 body: r.actual_body(),
                 preflight: false,
             }),
+            Decision::ActualRefused(r)
+                if c.guard_websockets && is_websocket_upgrade(method, headers) =>
+            {
+                Action::Answer(Answer::Refusal {
+                    body: r.websocket_body(),
+                    preflight: false,
+                })
+            }
             Decision::ActualRefused(_) => Action::Forward(Decoration::Plain),
             Decision::PreflightAllowed { allow_origin } => {
                 Action::Answer(c.preflight(allow_origin, headers))
             }
-            Decision::PreflightRefused(r) => match c.explained_origin(r, headers) {
+            Decision::PreflightRefused(r) => match c.explained_origin(r, headers, parts) {
                 Some(allow_origin) => Action::Answer(c.preflight(allow_origin, headers)),
                 None => Action::Answer(Answer::Refusal {
                     body: r.preflight_body(),
@@ -305,11 +405,19 @@ impl CorsPolicy {
                 vary(headers);
             }
             (Origins::List(_), Decoration::Plain) => vary(headers),
+            (Origins::Nobody, _) => {}
         }
     }
 }
 
 impl Compiled {
+    /// Whether a refused actual request is answered `403` rather than
+    /// forwarded: under strict mode, or a WebSocket upgrade under the guard.
+    #[inline(always)]
+    fn refuses_actual(&self, method: &Method, headers: &HeaderMap) -> bool {
+        self.strict || (self.guard_websockets && is_websocket_upgrade(method, headers))
+    }
+
     /// `Access-Control-Request-Method`: exactly one token, compared byte for
     /// byte (Fetch #cors-preflight-fetch, step "request's method is not in methods").
     fn check_request_method(&self, acrm: GetAll<'_, HeaderValue>) -> Result<(), Refusal> {
@@ -343,7 +451,12 @@ impl Compiled {
 
     /// Under `explain_preflight_refusals`, the ACAO value for a preflight
     /// refused for its method or headers while its origin is allowed.
-    fn explained_origin(&self, refusal: Refusal, request: &HeaderMap) -> Option<HeaderValue> {
+    fn explained_origin(
+        &self,
+        refusal: Refusal,
+        request: &HeaderMap,
+        parts: Option<&Parts>,
+    ) -> Option<HeaderValue> {
         let about_request = matches!(
             refusal,
             Refusal::MethodNotAllowed
@@ -383,8 +496,9 @@ impl Compiled {
                 if origins.next().is_some() {
                     return None;
                 }
-                m.allow(origin).ok()
+                m.allow(origin, parts).ok()
             }
+            Origins::Nobody => None,
         }
     }
 
@@ -407,6 +521,7 @@ impl Compiled {
         let mut headers = HeaderMap::with_capacity(3);
         headers.insert(CONTENT_TYPE, TEXT_PLAIN);
         match (&self.origins, preflight) {
+            (Origins::Nobody, _) => {}
             (_, true) => {
                 headers.insert(VARY, VARY_PREFLIGHT);
             }
@@ -492,4 +607,95 @@ fn merge_vary(headers: &mut HeaderMap, value: &HeaderValue, tokens: &[&str]) {
         // Unreachable with valid inputs; keep the inner values and add ours.
         Err(_) => existing.append(value.clone()),
     }
+}
+
+/// A copy of a request's head, for a predicate that takes [`Parts`].
+fn head_of<B>(request: &Request<B>) -> Parts {
+    let (mut parts, ()) = Request::new(()).into_parts();
+    parts.method = request.method().clone();
+    parts.uri = request.uri().clone();
+    parts.version = request.version();
+    parts.headers = request.headers().clone();
+    parts.extensions = request.extensions().clone();
+    parts
+}
+
+/// A WebSocket opening handshake: HTTP/1.1 `GET` with `Connection: upgrade`
+/// and `Upgrade: websocket` (RFC 6455 §4.1, tokens in any case), or an
+/// HTTP/2 or HTTP/3 extended `CONNECT` (RFC 8441, RFC 9220). The `:protocol`
+/// of an extended `CONNECT` is kept by the server library in its own
+/// extension type, so every `CONNECT` carrying `Origin` counts: browsers send
+/// `CONNECT` only for extended `CONNECT` (WebSocket, WebTransport).
+pub(crate) fn is_websocket_upgrade(method: &Method, headers: &HeaderMap) -> bool {
+    if method == Method::CONNECT {
+        return true;
+    }
+    method == Method::GET
+        && headers
+            .get_all(CONNECTION)
+            .iter()
+            .any(|v| list_has_token(v.as_bytes(), b"upgrade"))
+        && headers
+            .get_all(UPGRADE)
+            .iter()
+            .any(|v| list_has_token(v.as_bytes(), b"websocket"))
+}
+
+/// Whether a request comes from the server's own origin: the browser says so
+/// in `Sec-Fetch-Site: same-origin` (a forbidden header no page can set), or
+/// the `Origin`'s host and port equal the request's own authority (`Host`, or
+/// the URI's authority in HTTP/2). Both are needed: Chromium sends no
+/// `Sec-Fetch-Site` on a WebSocket handshake.
+///
+/// The scheme is not compared: behind a TLS-terminating proxy the server
+/// cannot know it, and a page of another scheme on the same host and port is
+/// impossible (one port speaks one protocol).
+pub(crate) fn is_same_origin(origin: &HeaderValue, uri: &Uri, headers: &HeaderMap) -> bool {
+    if headers
+        .get(SEC_FETCH_SITE)
+        .is_some_and(|v| v.as_bytes() == b"same-origin")
+    {
+        return true;
+    }
+    let Some(origin) = Origin::parse_bytes(origin.as_bytes()) else {
+        return false;
+    };
+    let authority = match headers.get(HOST) {
+        Some(host) => host.as_bytes(),
+        None => match uri.authority() {
+            Some(a) => a.as_str().as_bytes(),
+            None => return false,
+        },
+    };
+    let Some((host, port)) = split_authority(authority) else {
+        return false;
+    };
+    let default = default_port(origin.scheme());
+    host.eq_ignore_ascii_case(origin.host) && port.or(default) == origin.port.or(default)
+}
+
+/// `host[:port]` of a `Host` header or URI authority (userinfo dropped).
+fn split_authority(authority: &[u8]) -> Option<(&[u8], Option<u16>)> {
+    let authority = match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    let host_end = if authority.first() == Some(&b'[') {
+        authority.iter().position(|&b| b == b']')? + 1
+    } else {
+        authority
+            .iter()
+            .position(|&b| b == b':')
+            .unwrap_or(authority.len())
+    };
+    let (host, rest) = authority.split_at(host_end);
+    let port = match rest {
+        [] | [b':'] => None,
+        [b':', digits @ ..] => {
+            let text = std::str::from_utf8(digits).ok()?;
+            Some(text.parse::<u16>().ok()?)
+        }
+        _ => return None,
+    };
+    (!host.is_empty()).then_some((host, port))
 }

@@ -6,7 +6,7 @@ use std::net::Ipv6Addr;
 
 /// A request origin in the form browsers serialize it: `scheme://host[:port]`, lowercase
 /// scheme and host, DNS labels of letters, digits, `-` and `_` (at most 63 bytes each, 253
-/// in all), or a bracketed IPv6 address; a port of at most five digits without leading zero.
+/// in all), or a bracketed IPv6 address; a port of at most five digits without leading zero, never the scheme's default.
 pub(crate) struct Parsed<'a> {
     pub(crate) scheme: &'a str,
     pub(crate) host: &'a str,
@@ -66,7 +66,17 @@ pub(crate) fn parse_serialized_origin(s: &str) -> Option<Parsed<'_>> {
             {
                 return None;
             }
-            Some(t.parse::<u16>().ok()?)
+            let port = t.parse::<u16>().ok()?;
+            // The URL standard's origin serialization omits the scheme's default port.
+            let default = match scheme {
+                "http" | "ws" => Some(80),
+                "https" | "wss" => Some(443),
+                _ => None,
+            };
+            if Some(port) == default {
+                return None;
+            }
+            Some(port)
         }
     };
     Some(Parsed { scheme, host, port })

@@ -1,0 +1,201 @@
+//! [`PathPolicies`]: several policies in one layer, chosen by path prefix.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::CorsPolicy;
+use crate::error::{Issue, IssueKind, PolicyError};
+
+/// Several [`CorsPolicy`]s in one layer, each for the paths under a prefix:
+/// the longest whole-segment prefix wins. Applied with
+/// [`CorsLayer::per_path`](crate::CorsLayer::per_path).
+///
+/// - `prefix("/api", p)` covers `/api` and `/api/…`, never `/apiary`;
+///   `prefix("/", p)` covers every path.
+/// - A path no prefix covers gets the [`fallback`](PathPoliciesBuilder::fallback)
+///   policy, or, without one, no `Access-Control-*` header at all: its
+///   preflights are refused `403` and never reach the application.
+/// - Preflights are judged by the policy of their own path and answered by
+///   the layer, like with one policy.
+///
+/// Prefixes are compared with the request's path as it arrives, byte for
+/// byte (case-sensitive, no percent-decoding, no `..` resolution): the way
+/// routers such as axum's match it, so `/%61pi` is neither `/api` to the
+/// router nor to the layer.
+///
+/// ```
+/// use tower_cors::{CorsLayer, CorsPolicy, PathPolicies};
+///
+/// let public = CorsPolicy::builder().allow_any_origin().build()?;
+/// let api = CorsPolicy::builder()
+///     .allow_origin("https://app.example.com")
+///     .allow_credentials(true)
+///     .build()?;
+/// let paths = PathPolicies::builder()
+///     .prefix("/public", public)
+///     .prefix("/api", api)
+///     .build()?;
+/// assert!(paths.policy_for("/api/users").allows_credentials());
+/// assert!(!paths.policy_for("/public/logo.png").allows_credentials());
+/// let layer = CorsLayer::per_path(paths);
+/// # Ok::<(), tower_cors::PolicyError>(())
+/// ```
+///
+/// # The axum trap this replaces
+///
+/// A CORS layer attached to one method router, `get(handler).layer(cors)` or
+/// `route_layer`, never sees the browser's `OPTIONS` preflight: axum answers
+/// it `405 Method Not Allowed` (or the auth layer `401`) before the CORS
+/// layer runs, and the browser reports "Response to preflight request doesn't
+/// pass access control check". Different rules for different routes belong in
+/// one `CorsLayer::per_path` around the whole router.
+#[derive(Clone)]
+pub struct PathPolicies {
+    inner: Arc<Table>,
+}
+
+struct Table {
+    /// Longest prefix first, so the first match is the longest.
+    entries: Box<[(Box<str>, CorsPolicy)]>,
+    /// The fallback, or the policy of uncovered paths.
+    fallback: CorsPolicy,
+    has_fallback: bool,
+}
+
+impl PathPolicies {
+    /// Starts a [`PathPoliciesBuilder`].
+    pub fn builder() -> PathPoliciesBuilder {
+        PathPoliciesBuilder::default()
+    }
+
+    /// The policy applied to requests for `path` (the path of the request's
+    /// URI, without the query).
+    #[inline]
+    pub fn policy_for(&self, path: &str) -> &CorsPolicy {
+        let path = path.as_bytes();
+        for (prefix, policy) in self.inner.entries.iter() {
+            let prefix = prefix.as_bytes();
+            // Whole segments only: `/api` covers `/api` and `/api/x`, not
+            // `/apiary`; `/` covers everything.
+            if path.starts_with(prefix)
+                && (path.len() == prefix.len() || prefix == b"/" || path[prefix.len()] == b'/')
+            {
+                return policy;
+            }
+        }
+        &self.inner.fallback
+    }
+}
+
+impl fmt::Debug for PathPolicies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (prefix, policy) in self.inner.entries.iter() {
+            map.entry(prefix, policy);
+        }
+        if self.inner.has_fallback {
+            map.entry(&"(fallback)", &self.inner.fallback);
+        }
+        map.finish()
+    }
+}
+
+/// Collects the prefixes of a [`PathPolicies`]; [`build`](Self::build)
+/// checks them all.
+#[derive(Debug, Clone, Default)]
+#[must_use = "call build() to get a PathPolicies"]
+pub struct PathPoliciesBuilder {
+    prefixes: Vec<(String, CorsPolicy)>,
+    fallback: Option<CorsPolicy>,
+}
+
+impl PathPoliciesBuilder {
+    /// Applies `policy` to `prefix` and every path below it. A prefix starts
+    /// with `/`, holds no `?` or `#`, does not end with `/` (except `/`
+    /// itself) and is given once.
+    pub fn prefix(mut self, prefix: impl AsRef<str>, policy: CorsPolicy) -> Self {
+        self.prefixes.push((prefix.as_ref().to_owned(), policy));
+        self
+    }
+
+    /// The policy of every path no prefix covers. Without it, such paths
+    /// allow no origin.
+    pub fn fallback(mut self, policy: CorsPolicy) -> Self {
+        self.fallback = Some(policy);
+        self
+    }
+
+    /// Checks every prefix and compiles the table.
+    ///
+    /// # Errors
+    ///
+    /// A [`PolicyError`] listing every bad prefix
+    /// ([`IssueKind::InvalidPathPrefix`]).
+    pub fn build(self) -> Result<PathPolicies, PolicyError> {
+        let mut issues = Vec::new();
+        for (i, (prefix, _)) in self.prefixes.iter().enumerate() {
+            if let Some(why) = prefix_problem(prefix) {
+                issues.push(Issue::new(
+                    IssueKind::InvalidPathPrefix,
+                    prefix,
+                    format!("path prefix {prefix:?} {why}"),
+                ));
+            } else if self.prefixes[..i].iter().any(|(p, _)| p == prefix) {
+                issues.push(Issue::new(
+                    IssueKind::InvalidPathPrefix,
+                    prefix,
+                    format!("path prefix {prefix:?} is given twice: keep one policy for it"),
+                ));
+            }
+        }
+        if !issues.is_empty() {
+            return Err(PolicyError::new(issues));
+        }
+        let mut entries: Vec<(Box<str>, CorsPolicy)> = self
+            .prefixes
+            .into_iter()
+            .map(|(p, policy)| (p.into_boxed_str(), policy))
+            .collect();
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
+        Ok(PathPolicies {
+            inner: Arc::new(Table {
+                entries: entries.into_boxed_slice(),
+                has_fallback: self.fallback.is_some(),
+                fallback: self.fallback.unwrap_or_else(CorsPolicy::uncovered),
+            }),
+        })
+    }
+}
+
+/// What is wrong with a prefix, with the fix.
+fn prefix_problem(prefix: &str) -> Option<String> {
+    if !prefix.starts_with('/') {
+        return Some(format!(
+            "does not start with \"/\": did you mean {:?}?",
+            format!("/{}", prefix.trim_start_matches('/'))
+        ));
+    }
+    if prefix.contains(['?', '#']) {
+        let path = prefix.split(['?', '#']).next().unwrap_or("/");
+        return Some(format!(
+            "holds a query or fragment, which are not part of the path: did you mean {path:?}?"
+        ));
+    }
+    if let Some(c) = prefix.chars().find(|&c| {
+        !c.is_ascii_graphic() || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
+    }) {
+        return Some(format!(
+            "holds {c:?}, which a request path never holds unencoded: percent-encode it as the client sends it"
+        ));
+    }
+    if prefix.len() > 1 && prefix.ends_with('/') {
+        return Some(format!(
+            "ends with \"/\": write {:?}, which covers it and every path below it",
+            match prefix.trim_end_matches('/') {
+                "" => "/",
+                trimmed => trimmed,
+            }
+        ));
+    }
+    None
+}
