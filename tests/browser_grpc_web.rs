@@ -32,7 +32,7 @@ use tower_cors::{CorsLayer, CorsPolicy};
 
 use example::{Greeter, HelloReply};
 use grpc::parse_grpc_web_body;
-use harness::Browser;
+use harness::{Browser, Engine};
 
 const PAGE: &str = "<!doctype html><meta charset=utf-8><link rel=icon href=\"data:,\">\
     <title>grpc-web</title>grpc-web caller";
@@ -128,7 +128,7 @@ async fn chromium_calls_a_grpc_web_service_from_another_origin() {
     let unexposed = serve_grpc(policy(&page_origin, false)).await;
 
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let browser = Browser::launch(scratch).await;
+    let browser = Browser::launch(Engine::Chromium, scratch).await;
     browser.open(&format!("{page_origin}/")).await;
 
     // A successful call: preflight, then the call, whose body the page reads.
