@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TEST_CMD="${TEST_CMD:-cargo test --all-features -- --include-ignored}"
+TEST_CMD="${TEST_CMD:-cargo test --workspace --all-features -- --include-ignored}"
 GECKODRIVER_VERSION="${GECKODRIVER_VERSION:-0.37.1}"
 GECKODRIVER_ROOT="${GECKODRIVER_ROOT:-${CARGO_HOME:-$HOME/.cargo}}"
 APT_PACKAGES=(chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth nginx-light valgrind)

@@ -6,8 +6,7 @@
 //! Each attack is sent three ways: as an actual request, as a preflight, and as an actual
 //! request to a strict policy (which must answer 403 without calling the application).
 
-#[path = "support/browser_model.rs"]
-mod browser_model;
+use cors_model as browser_model;
 #[path = "support/harness.rs"]
 mod harness;
 #[path = "support/invariants.rs"]

@@ -20,6 +20,8 @@ mod demo;
 mod flows;
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "browser/probe_crosscheck.rs"]
+mod probe_crosscheck;
 #[path = "browser/scenarios.rs"]
 mod scenarios;
 #[path = "browser/servers.rs"]

@@ -7,8 +7,7 @@
 //! policy description alone, by deliberately simple logic that shares no code with the
 //! crate.
 
-#[path = "support/browser_model.rs"]
-mod browser_model;
+use cors_model as browser_model;
 #[path = "support/harness.rs"]
 mod harness;
 #[path = "support/invariants.rs"]
