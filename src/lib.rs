@@ -63,6 +63,7 @@ mod layer;
 mod matcher;
 mod origin;
 mod policy;
+mod punycode;
 mod service;
 
 pub use body::CorsBody;
@@ -84,4 +85,7 @@ struct ReadmeDoctests;
 pub mod docs {
     #[doc = include_str!("../docs/ordering.md")]
     pub mod ordering {}
+
+    #[doc = include_str!("../docs/migrating-from-tower-http.md")]
+    pub mod migrating_from_tower_http {}
 }

@@ -430,12 +430,17 @@ fn canonical_host(
         }
         host.to_ascii_lowercase()
     } else {
-        match idna::domain_to_ascii(host) {
-            Ok(a) if !a.is_empty() => {
+        match crate::punycode::host_to_ascii(host) {
+            Ok(a) => {
                 fixes.push("use the punycode form of the host, as browsers send it");
                 a
             }
-            _ => {
+            Err(crate::punycode::NoHint::NeedsMapping(c)) => {
+                return Err(format!(
+                    "{input:?} is not an origin: write the host {host:?} in the ASCII (xn--) form browsers send in the Origin header; {c:?} needs Unicode mapping (UTS 46) that is not guessed here, so copy the form from the browser's Origin header or an IDNA converter"
+                ))
+            }
+            Err(crate::punycode::NoHint::Invalid) => {
                 return Err(format!(
                     "{input:?} is not an origin: {host:?} is not a valid host name"
                 ))

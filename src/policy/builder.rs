@@ -149,6 +149,12 @@ impl PolicyBuilder {
     /// trailing slash, punycode host. Anything else is a build error that
     /// shows the corrected form.
     ///
+    /// A Unicode host (`https://bücher.example`) gets its `xn--` form as the
+    /// correction when lowercasing is all the IDNA mapping does to it (Latin,
+    /// Greek, Cyrillic, CJK, Hangul, … letters and digits); for other hosts
+    /// (`straße.de`, full-width or combining characters) the error asks for
+    /// the `xn--` form the browser sends instead of guessing one.
+    ///
     /// [MDN: Origin](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin)
     pub fn allow_origin(mut self, origin: impl AsRef<str>) -> Self {
         self.origins.push(origin.as_ref().to_owned());
