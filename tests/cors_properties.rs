@@ -1960,6 +1960,12 @@ fn reference_origin_parser_follows_the_serialization() {
         ("https://a.example.com:65536", false),
         ("https://[::G]", false),
         (" https://a.example.com", false),
+        // A host ending in a number is an IPv4 address to the URL parser.
+        ("http://127.0.0.1", true),
+        ("http://evil.127.0.0.1", false),
+        ("http://127.000.0.1", false),
+        ("http://1.2.3", false),
+        ("https://a.1x", true),
     ];
     for (desc, ok) in cases {
         assert_eq!(parse_serialized_origin(desc).is_some(), *ok, "{desc}");
@@ -1985,5 +1991,96 @@ fn reference_patterns_match_whole_labels() {
     for (desc, ok) in cases {
         let parsed = parse_serialized_origin(desc).expect("well-formed");
         assert_eq!(pattern_matches(&p, &parsed), *ok, "{desc}");
+    }
+}
+
+#[test]
+fn reference_prefixes_match_whole_segments() {
+    let p = subject_any_desc;
+    let entries = [
+        ("/", p()),
+        ("/api", p()),
+        ("/api/v1", p()),
+        ("/apiary", p()),
+    ];
+    let cases: &[(&str, Option<&str>)] = &[
+        ("/api", Some("/api")),
+        ("/api/", Some("/api")),
+        ("/api?x", Some("/api")),
+        ("/apiary", Some("/apiary")),
+        ("/apiaryx", Some("/")),
+        ("//api", Some("/")),
+        ("/API", Some("/")),
+        ("/api/v1/x", Some("/api/v1")),
+        ("/api/v1x", Some("/api")),
+    ];
+    for (target, expected) in cases {
+        let got = reference_entry(&entries, None, target).map(|(prefix, _)| prefix);
+        assert_eq!(got, *expected, "{target}");
+    }
+    let no_root = [("/api", p())];
+    assert!(reference_entry(&no_root, None, "/apiary").is_none());
+    let fallback = p();
+    assert_eq!(
+        reference_entry(&no_root, Some(&fallback), "/x").map(|(prefix, _)| prefix),
+        Some("(fallback)")
+    );
+}
+
+#[test]
+fn reference_same_origin_compares_host_and_port() {
+    let cases: &[(&str, Option<&str>, Option<&str>, bool)] = &[
+        (
+            "https://api.example.net",
+            None,
+            Some("api.example.net"),
+            true,
+        ),
+        (
+            "https://api.example.net",
+            None,
+            Some("api.example.net:443"),
+            true,
+        ),
+        (
+            "https://api.example.net",
+            None,
+            Some("API.example.NET"),
+            true,
+        ),
+        (
+            "http://api.example.net:8443",
+            None,
+            Some("api.example.net:8443"),
+            true,
+        ),
+        (
+            "https://api.example.net",
+            None,
+            Some("api.example.net:8443"),
+            false,
+        ),
+        ("https://evil.com", None, Some("api.example.net"), false),
+        ("https://evil.com", Some("same-origin"), None, true),
+        ("https://evil.com", Some("Same-Origin"), None, false),
+        ("https://api.example.net", Some("cross-site"), None, false),
+        (
+            "https://API.example.net",
+            None,
+            Some("api.example.net"),
+            false,
+        ),
+        ("null", None, Some("api.example.net"), false),
+    ];
+    for (origin, site, host, expected) in cases {
+        assert_eq!(
+            reference::is_same_origin(
+                origin.as_bytes(),
+                site.map(str::as_bytes),
+                host.map(str::as_bytes)
+            ),
+            *expected,
+            "{origin} {site:?} {host:?}"
+        );
     }
 }
