@@ -127,7 +127,12 @@ fn check(stack: Stack, case: &Case) -> Result<(), String> {
     // The stacks answering preflights `204` (tower-http answers `200`).
     let tower_cors = matches!(
         stack,
-        Stack::TowerCors | Stack::AxumTowerCors | Stack::Floor
+        Stack::TowerCors
+            | Stack::AxumTowerCors
+            | Stack::Floor
+            | Stack::Reloadable
+            | Stack::PerPath
+            | Stack::Predicate
     );
     let want_acao = cors
         && match case.kind {
@@ -427,6 +432,66 @@ fn report(quick: bool) {
         let _ = writeln!(out);
     }
 
+    eprintln!("Runtime policies");
+    let _ = writeln!(
+        out,
+        "#### Policies that change at run time or depend on the request (direct stack)\n"
+    );
+    let _ = writeln!(
+        out,
+        "Instructions per request of the whole stack; in brackets, the difference from \
+         `CorsLayer::new` with the same policy.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| request | `CorsLayer::new` | `reloadable` | `per_path` ({} prefixes) | `allow_origin_fn` | allocations (new / reloadable / per_path / predicate) |",
+        common::PREFIXES
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for case in &plan.direct {
+        let tc = runner.counts(Stack::TowerCors, case);
+        let mut cells = String::new();
+        let mut heap = vec![allocs(&tc)];
+        for stack in Stack::RUNTIME {
+            let c = runner.counts(stack, case);
+            let change = c.instructions / tc.instructions - 1.0;
+            let _ = write!(
+                cells,
+                " {} ({:+.1} %) |",
+                thousands(c.instructions),
+                change * 100.0
+            );
+            heap.push(allocs(&c));
+            targets.push(Target {
+                what: format!(
+                    "{}, `{}`: within 10 % of `CorsLayer::new`",
+                    request_name(case),
+                    stack.label()
+                ),
+                value: format!("{:+.1} %", change * 100.0),
+                met: change.abs() <= 0.10,
+            });
+            targets.push(Target {
+                what: format!(
+                    "{}, `{}`: ≤ 2 allocations",
+                    request_name(case),
+                    stack.label()
+                ),
+                value: allocs(&c),
+                met: c.allocations <= 2.0 && !c.uneven,
+            });
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} |{} {} |",
+            request_name(case),
+            thousands(tc.instructions),
+            cells,
+            heap.join(" / ")
+        );
+    }
+    let _ = writeln!(out);
+
     eprintln!("Scale and hostile input");
     let _ = writeln!(out, "#### Scale and hostile input (direct stack)\n");
     let _ = writeln!(
@@ -560,7 +625,8 @@ fn self_check() {
         for stack in Stack::ALL {
             let axum = stack.baseline() == Stack::Axum;
             let is_tower_http = matches!(stack, Stack::TowerHttp | Stack::AxumTowerHttp);
-            if (axum && !plan.direct.contains(case))
+            let runtime = Stack::RUNTIME.contains(&stack);
+            if ((axum || runtime) && !plan.direct.contains(case))
                 || (is_tower_http && !tower_http_can(case))
                 || (stack == Stack::Floor && !floor_can(case))
             {

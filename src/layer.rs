@@ -60,6 +60,37 @@ impl CorsLayer {
     /// );
     /// # Ok::<(), tower_cors::PolicyError>(())
     /// ```
+    ///
+    /// For allow-lists kept in a database or fetched from a service, rebuild
+    /// the policy in a background task and swap it in; a list that no longer
+    /// builds is reported and the current policy stays:
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use tower_cors::{CorsLayer, CorsPolicy};
+    ///
+    /// async fn load_origins() -> Vec<String> {
+    ///     // SELECT origin FROM tenant_origins …
+    ///     vec!["https://acme.example.com".into()]
+    /// }
+    ///
+    /// # async fn run() -> Result<(), tower_cors::PolicyError> {
+    /// let first = CorsPolicy::builder().allow_origins(load_origins().await).build()?;
+    /// let (layer, handle) = CorsLayer::reloadable(first);
+    /// tokio::spawn(async move {
+    ///     let mut every = tokio::time::interval(Duration::from_secs(30));
+    ///     loop {
+    ///         every.tick().await;
+    ///         match CorsPolicy::builder().allow_origins(load_origins().await).build() {
+    ///             Ok(policy) => handle.replace(policy),
+    ///             Err(e) => eprintln!("origins not reloaded: {e}"),
+    ///         }
+    ///     }
+    /// });
+    /// # let _ = layer;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reloadable(policy: CorsPolicy) -> (Self, PolicyHandle) {
         let handle = PolicyHandle::new(policy);
         let layer = Self {

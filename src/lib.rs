@@ -13,6 +13,11 @@
 //!   them.
 //! - [`CorsPolicy::evaluate`] tells, without side effects, what will be
 //!   answered to a request and why.
+//! - Policies can change at run time ([`CorsLayer::reloadable`] and
+//!   [`PolicyHandle`]), decide origins in code
+//!   ([`PolicyBuilder::allow_origin_fn`] over a parsed [`Origin`]), differ
+//!   per path ([`PathPolicies`], [`CorsLayer::per_path`]) and guard
+//!   WebSocket handshakes ([`PolicyBuilder::guard_websockets`]).
 //!
 //! ```
 //! use std::time::Duration;

@@ -16,8 +16,7 @@
 //! (WebSocket handshakes, same-origin requests with `Host` and `Sec-Fetch-Site`), whose
 //! outcome the reference decides directly.
 
-#[path = "support/browser_model.rs"]
-mod browser_model;
+use cors_model as browser_model;
 #[path = "support/harness.rs"]
 mod harness;
 #[path = "support/invariants.rs"]

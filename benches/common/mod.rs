@@ -149,9 +149,60 @@ fn base36(i: usize) -> String {
         .collect()
 }
 
-/// The tower-cors policy for a set of origins.
+/// The tower-cors layer for a set of origins.
 pub fn tower_cors_layer(origins: Origins) -> tower_cors::CorsLayer {
-    let builder = tower_cors::CorsPolicy::builder();
+    tower_cors::CorsLayer::new(tower_cors_policy(
+        origins,
+        tower_cors::CorsPolicy::builder(),
+    ))
+}
+
+/// The same policy, replaceable through a handle.
+pub fn tower_cors_reloadable(origins: Origins) -> tower_cors::CorsLayer {
+    tower_cors::CorsLayer::reloadable(tower_cors_policy(
+        origins,
+        tower_cors::CorsPolicy::builder(),
+    ))
+    .0
+}
+
+/// Number of prefixes of [`tower_cors_per_path`].
+pub const PREFIXES: usize = 10;
+
+/// The same policy under the last of [`PREFIXES`] path prefixes tried (`/`, the shortest:
+/// the requests' path is `/`), the others `/service-{i}`.
+pub fn tower_cors_per_path(origins: Origins) -> tower_cors::CorsLayer {
+    let policy = tower_cors_policy(origins, tower_cors::CorsPolicy::builder());
+    let paths = (0..PREFIXES - 1)
+        .fold(tower_cors::PathPolicies::builder(), |b, i| {
+            b.prefix(format!("/service-{i}"), policy.clone())
+        })
+        .prefix("/", policy)
+        .build()
+        .expect("benchmark prefixes are valid");
+    tower_cors::CorsLayer::per_path(paths)
+}
+
+/// The same policy with its exact origins decided by an `allow_origin_fn` predicate over a
+/// set of allowed origins (a tenant table kept in memory).
+pub fn tower_cors_predicate(origins: Origins) -> tower_cors::CorsLayer {
+    let Origins::Exact(n) = origins else {
+        panic!("the predicate policy stands for an exact list")
+    };
+    let allowed: std::collections::HashSet<String> = Origins::exact_list(n).into_iter().collect();
+    let builder = tower_cors::CorsPolicy::builder().allow_origin_fn(
+        move |origin: &tower_cors::Origin<'_>, _: &http::request::Parts| {
+            allowed.contains(origin.as_str())
+        },
+    );
+    tower_cors::CorsLayer::new(tower_cors_policy(Origins::Exact(0), builder))
+}
+
+/// The benchmark policy for a set of origins, added to `builder`.
+pub fn tower_cors_policy(
+    origins: Origins,
+    builder: tower_cors::PolicyBuilder,
+) -> tower_cors::CorsPolicy {
     let builder = match origins {
         Origins::Exact(n) => builder.allow_origins(Origins::exact_list(n)),
         Origins::Patterns(n) => Origins::pattern_list(n)
@@ -164,14 +215,13 @@ pub fn tower_cors_layer(origins: Origins) -> tower_cors::CorsLayer {
         #[cfg(not(feature = "regex"))]
         Origins::Regex(_) => panic!("regex origins need `--features regex`"),
     };
-    let policy = builder
+    builder
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(["content-type", "authorization"])
         .max_age(Duration::from_secs(600))
         .build()
-        .expect("benchmark policy builds");
-    tower_cors::CorsLayer::new(policy)
+        .expect("benchmark policy builds")
 }
 
 /// The tower-http layer for a set of exact origins (it has no pattern matcher).
@@ -419,11 +469,17 @@ pub enum Stack {
     /// [`floor::Floor`] around the inner service: the least work any CORS layer does
     /// (3 exact origins only).
     Floor,
+    /// tower-cors's `CorsLayer::reloadable` with the same policy.
+    Reloadable,
+    /// tower-cors's `CorsLayer::per_path` with [`PREFIXES`] prefixes, the same policy.
+    PerPath,
+    /// tower-cors with the exact origins decided by an `allow_origin_fn` predicate.
+    Predicate,
 }
 
 impl Stack {
     /// Every stack.
-    pub const ALL: [Stack; 7] = [
+    pub const ALL: [Stack; 10] = [
         Stack::None,
         Stack::Floor,
         Stack::TowerHttp,
@@ -431,7 +487,14 @@ impl Stack {
         Stack::Axum,
         Stack::AxumTowerHttp,
         Stack::AxumTowerCors,
+        Stack::Reloadable,
+        Stack::PerPath,
+        Stack::Predicate,
     ];
+
+    /// The tower-cors stacks with a policy that changes at run time or depends on the
+    /// request, measured beside [`Stack::TowerCors`] for the main requests.
+    pub const RUNTIME: [Stack; 3] = [Stack::Reloadable, Stack::PerPath, Stack::Predicate];
 
     /// The name used on the command line and in benchmark names.
     pub fn label(self) -> &'static str {
@@ -443,6 +506,9 @@ impl Stack {
             Stack::AxumTowerHttp => "axum+tower-http",
             Stack::AxumTowerCors => "axum+tower-cors",
             Stack::Floor => "floor",
+            Stack::Reloadable => "tower-cors-reloadable",
+            Stack::PerPath => "tower-cors-per-path",
+            Stack::Predicate => "tower-cors-predicate",
         }
     }
 
@@ -454,7 +520,13 @@ impl Stack {
     /// The stack without any CORS layer that this one is compared with.
     pub fn baseline(self) -> Stack {
         match self {
-            Stack::None | Stack::TowerHttp | Stack::TowerCors | Stack::Floor => Stack::None,
+            Stack::None
+            | Stack::TowerHttp
+            | Stack::TowerCors
+            | Stack::Floor
+            | Stack::Reloadable
+            | Stack::PerPath
+            | Stack::Predicate => Stack::None,
             Stack::Axum | Stack::AxumTowerHttp | Stack::AxumTowerCors => Stack::Axum,
         }
     }
@@ -477,6 +549,18 @@ pub fn with_stack<R>(stack: Stack, origins: Origins, f: impl StackFn<Output = R>
         Stack::Floor => f.run(floor::Floor::new(Ok200), |r: &RequestFactory| {
             r.make(BenchBody::new())
         }),
+        Stack::Reloadable => f.run(
+            tower_cors_reloadable(origins).layer(Ok200),
+            |r: &RequestFactory| r.make(BenchBody::new()),
+        ),
+        Stack::PerPath => f.run(
+            tower_cors_per_path(origins).layer(Ok200),
+            |r: &RequestFactory| r.make(BenchBody::new()),
+        ),
+        Stack::Predicate => f.run(
+            tower_cors_predicate(origins).layer(Ok200),
+            |r: &RequestFactory| r.make(BenchBody::new()),
+        ),
         Stack::Axum => f.run(ServeLike::new(router()), |r: &RequestFactory| {
             r.make(axum::body::Body::empty())
         }),

@@ -4,7 +4,8 @@
 //! and what the policy decided on the server.
 //!
 //! Shared with the browser test (`tests/browser.rs`), which loads the page in
-//! headless Chromium and checks every scenario.
+//! Chromium, Firefox and WebKit and checks every scenario (twice: after a
+//! reload, only the new load's decisions count).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -367,7 +368,7 @@ pub(crate) fn scenarios_json() -> Value {
                 .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
                 .collect();
             json!({
-                "token": format!("demo-{i:02}"),
+                "index": format!("{i:02}"),
                 "name": s.name,
                 "other": s.from == Runner::Other,
                 "method": s.method,
@@ -479,6 +480,10 @@ second origin the policy does not allow.</p>
 <iframe id="other"></iframe>
 <script>
 const CONFIG = __CONFIG__;
+// One id per page load: every request of this load carries it in its token,
+// so the server-decision column only ever shows this load's decisions.
+const LOAD = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+for (const s of CONFIG.scenarios) s.token = "demo-" + LOAD + "-" + s.index;
 __RUN_JS__
 const frame = document.getElementById("other");
 let frameReady;
@@ -519,7 +524,7 @@ async function main() {
     const pass = expected === saw
       && (!s.expectBody || (result.body || "").includes(s.expectBody))
       && decisions.some((d) => d.includes(s.expectDecision));
-    results.push({ token: s.token, name: s.name, result, decisions, pass });
+    results.push({ load: LOAD, token: s.token, name: s.name, result, decisions, pass });
     const tr = document.createElement("tr");
     tr.className = pass ? "pass" : "fail";
     cell(tr, String(i + 1));

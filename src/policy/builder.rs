@@ -233,7 +233,11 @@ impl PolicyBuilder {
     /// calls the function with unrelated origins under the reserved
     /// `.invalid` top-level domain (RFC 2606) and refuses a function that
     /// accepts any of them: that is "reflect every origin" with credentials
-    /// (CVE-2018-20744), which lets any site read your users' data.
+    /// (CVE-2018-20744), which lets any site read your users' data. The probes
+    /// are `GET /` requests: a function that accepts every origin only on
+    /// some paths or for some headers is not caught, so keep per-path rules in
+    /// [`PathPolicies`](crate::PathPolicies) and let the function decide by
+    /// the origin.
     ///
     /// ```
     /// use std::collections::HashSet;

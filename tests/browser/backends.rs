@@ -42,6 +42,9 @@ pub(crate) struct Policy {
     /// `explain_preflight_refusals`: method/header refusals of allowed
     /// origins answered with the allowed lists.
     pub(crate) explain: bool,
+    /// `guard_websockets`: WebSocket handshakes from refused origins answered
+    /// 403 before the handler runs. tower-http has no such guard.
+    pub(crate) guard_websockets: bool,
 }
 
 /// The middleware under test.
@@ -107,6 +110,7 @@ pub(crate) fn tower_cors_policy(policy: &Policy, ports: Ports) -> tower_cors::Co
         .allow_credentials(policy.credentials)
         .strict(policy.strict)
         .explain_preflight_refusals(policy.explain)
+        .guard_websockets(policy.guard_websockets)
         .max_age_opt(policy.max_age)
         .build()
         .unwrap_or_else(|e| panic!("scenario policy does not build: {e}"))

@@ -1,48 +1,166 @@
-//! Headless Chromium driven through ChromeDriver with `fantoccini`.
+//! Three browser engines behind one WebDriver abstraction (`fantoccini`):
 //!
-//! `Browser::launch` starts `chromedriver` in its own process group, opens a
-//! WebDriver session with a fresh profile, and kills the whole group on drop
-//! (killing `chromedriver` alone leaves Chromium and its child processes running).
-//! A missing browser or driver is a panic with a clear message, never a skip.
+//! | engine | driver | browser | blocked request's reason |
+//! |---|---|---|---|
+//! | Chromium | `chromedriver` | `chromium --headless` | CDP `corsError` + console, from the `goog:loggingPrefs` logs |
+//! | Firefox | `geckodriver --websocket-port 0` | `firefox-esr -headless` | console line, from WebDriver BiDi `log.entryAdded` |
+//! | WebKit | `WebKitWebDriver` under `xvfb-run -a` | WebKitGTK's `MiniBrowser --automation` | not readable: WebKitWebDriver has no log endpoint and no BiDi |
+//!
+//! `Browser::launch` starts the driver in its own process group, opens a
+//! session with a fresh profile, and kills the whole group on drop (killing a
+//! driver alone leaves its browser running). A missing browser or driver is a
+//! panic with a clear message, never a skip.
+//!
+//! Host names under `.test` (RFC 6761) reach loopback in every engine, so
+//! scenarios can use subdomains and look-alike hosts without touching DNS:
+//! Chromium maps them with `--host-resolver-rules`; Firefox and WebKit, which
+//! have no per-name mapping that takes a wildcard, send them to a loopback HTTP
+//! proxy of the suite that forwards `*.test` to 127.0.0.1 on the same port
+//! (bytes unchanged, `Host` kept) and refuses every other name. `localhost`
+//! and `127.0.0.1` go direct. Nothing leaves the machine.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
+use futures_util::{SinkExt, StreamExt};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
-/// Where Debian's `chromium` and `chromium-driver` packages install their binaries.
-const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
-const DEFAULT_CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// Host names under `.test` (RFC 6761) resolve to loopback inside the browser,
-/// so scenarios can use subdomains and look-alike hosts without touching DNS.
-/// Every other name fails to resolve: the browser never leaves the machine.
+/// Chromium maps `.test` to loopback; every other name fails to resolve.
 const HOST_RULES: &str =
     "--host-resolver-rules=MAP *.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1";
 
-fn locate(var: &str, default: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from);
-    assert!(
-        path.is_file(),
-        "browser tests need {} (not found at {}): install the Debian package `{package}` \
-         (apt-get install -y chromium chromium-driver) or set {var} to its path",
-        Path::new(default).file_name().unwrap().to_string_lossy(),
-        path.display(),
+/// How long a new WebDriver session may take before the run fails (a browser
+/// that cannot start makes some drivers wait forever).
+const SESSION_TIMEOUT: Duration = Duration::from_secs(12);
+const START_ATTEMPTS: usize = 4;
+
+/// A browser engine the suite runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Engine {
+    Chromium,
+    Firefox,
+    WebKit,
+}
+
+/// What an engine lets the suite read about a blocked request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReasonSource {
+    /// CDP `Network.loadingFailed.corsErrorStatus` and the console line.
+    ChromeDevTools,
+    /// The console line, through WebDriver BiDi `log.entryAdded`.
+    Bidi,
+    /// Nothing: the page's `TypeError` and the server's journal only.
+    None,
+}
+
+impl Engine {
+    pub(crate) const ALL: [Engine; 3] = [Engine::Chromium, Engine::Firefox, Engine::WebKit];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "Chromium",
+            Engine::Firefox => "Firefox",
+            Engine::WebKit => "WebKit",
+        }
+    }
+
+    /// Lower-case slug for tokens, file names and `CORS_ENGINES`.
+    pub(crate) fn slug(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+            Engine::WebKit => "webkit",
+        }
+    }
+
+    /// What `String(error)` reads in the page when `fetch()` is blocked.
+    pub(crate) fn blocked_error(self) -> &'static str {
+        match self {
+            Engine::Chromium => "TypeError: Failed to fetch",
+            Engine::Firefox => "TypeError: NetworkError when attempting to fetch resource.",
+            Engine::WebKit => "TypeError: Load failed",
+        }
+    }
+
+    pub(crate) fn reason_source(self) -> ReasonSource {
+        match self {
+            Engine::Chromium => ReasonSource::ChromeDevTools,
+            Engine::Firefox => ReasonSource::Bidi,
+            Engine::WebKit => ReasonSource::None,
+        }
+    }
+
+    /// The engines to run: all three, or those named in `CORS_ENGINES`
+    /// (comma-separated slugs) while iterating on one engine.
+    pub(crate) fn selected() -> Vec<Engine> {
+        match std::env::var("CORS_ENGINES") {
+            Ok(list) if !list.trim().is_empty() => {
+                let picked: Vec<Engine> = Engine::ALL
+                    .into_iter()
+                    .filter(|e| list.split(',').any(|s| s.trim() == e.slug()))
+                    .collect();
+                assert!(
+                    !picked.is_empty(),
+                    "CORS_ENGINES={list:?} names no engine (chromium, firefox, webkit)"
+                );
+                picked
+            }
+            _ => Engine::ALL.to_vec(),
+        }
+    }
+}
+
+fn locate(var: &str, candidates: &[PathBuf], install: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(var) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "{var} points at {}, which does not exist",
+            path.display()
+        );
+        return path;
+    }
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "browser tests need one of {candidates:?}: {install} (or set {var}); \
+                 `scripts/test-all.sh` installs everything"
+            )
+        })
+}
+
+/// `name` on `PATH`, then the given fallbacks.
+fn on_path(name: &str, fallbacks: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
+        .unwrap_or_default();
+    out.extend_from_slice(fallbacks);
+    out
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
+        PathBuf::from,
     );
-    path
+    home.join("bin").join(name)
 }
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .expect("no free loopback port for chromedriver")
+        .expect("no free loopback port for the driver")
         .port()
 }
 
@@ -53,8 +171,9 @@ fn unique_suffix() -> String {
     format!("{}-{nanos}", std::process::id())
 }
 
-/// The `chromedriver` process and everything it started (same process group).
+/// A driver process and everything it started (same process group).
 struct DriverProcess {
+    name: &'static str,
     child: Child,
     profile: PathBuf,
     log: PathBuf,
@@ -62,8 +181,8 @@ struct DriverProcess {
 
 impl Drop for DriverProcess {
     fn drop(&mut self) {
-        // chromedriver was started with process_group(0): its pid is the group id,
-        // and Chromium with all its child processes inherited that group.
+        // The driver was started with process_group(0): its pid is the group id,
+        // and the browser with all its child processes inherited that group.
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill")
             .args(["-KILL", "--", &group])
@@ -73,103 +192,140 @@ impl Drop for DriverProcess {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
         if std::thread::panicking() {
-            eprintln!("chromedriver log kept at {}", self.log.display());
+            eprintln!("{} log kept at {}", self.name, self.log.display());
         } else {
             let _ = std::fs::remove_file(&self.log);
         }
     }
 }
 
-/// One headless Chromium with a WebDriver session.
+/// Console lines an engine reported over WebDriver BiDi.
+#[derive(Clone, Debug, Default)]
+struct BidiLog(Arc<Mutex<Vec<String>>>);
+
+/// One browser with a WebDriver session.
 pub(crate) struct Browser {
+    engine: Engine,
     client: Client,
+    bidi: Option<BidiLog>,
     // Dropped after `client` (field order): the session goes first, then the processes.
     _driver: DriverProcess,
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium with a fresh profile under `scratch`.
-    pub(crate) async fn launch(scratch: &Path) -> Browser {
-        let chromium = locate("CHROMIUM", DEFAULT_CHROMIUM, "chromium");
-        let chromedriver = locate("CHROMEDRIVER", DEFAULT_CHROMEDRIVER, "chromium-driver");
-        let suffix = unique_suffix();
-        let profile = scratch.join(format!("chromium-profile-{suffix}"));
-        std::fs::create_dir_all(&profile).expect("cannot create the browser profile directory");
-        let driver_log = scratch.join(format!("chromedriver-{suffix}.log"));
-        let port = free_port();
-        let child = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", driver_log.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        let mut driver = DriverProcess {
-            child,
-            profile,
-            log: driver_log.clone(),
-        };
-        let webdriver = format!("http://127.0.0.1:{port}");
-        wait_until_ready(&mut driver, &webdriver, &driver_log).await;
-
-        let args = vec![
-            "--headless".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-quic".to_owned(),
-            "--no-first-run".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            "--no-proxy-server".to_owned(),
-            // Keep sandboxed iframes in the page's process, so their console
-            // lines and network events reach the page's logs (process placement
-            // only; CORS is unchanged).
-            "--disable-features=IsolateSandboxedIframes".to_owned(),
-            "--window-size=1280,1000".to_owned(),
-            HOST_RULES.to_owned(),
-            format!("--user-data-dir={}", driver.profile.display()),
-        ];
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium.to_string_lossy(),
-                "args": args,
-                "perfLoggingPrefs": { "enableNetwork": true, "enablePage": false },
-            },
-            "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
-        });
-        let Value::Object(capabilities) = capabilities else {
-            unreachable!()
-        };
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&webdriver)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "chromedriver could not start {}: {e} (driver log: {})",
-                    chromium.display(),
-                    driver_log.display()
-                )
-            });
-        Browser {
-            client,
-            _driver: driver,
+    /// Starts `engine`'s driver and browser with a fresh profile under `scratch`.
+    ///
+    /// A session that does not open within `SESSION_TIMEOUT` (a browser that
+    /// hangs at start-up) is killed with its driver and started afresh, up
+    /// to `START_ATTEMPTS` times; then the run fails.
+    pub(crate) async fn launch(engine: Engine, scratch: &Path) -> Browser {
+        let mut hangs = Vec::new();
+        for _ in 0..START_ATTEMPTS {
+            match Browser::try_launch(engine, scratch).await {
+                Ok(browser) => {
+                    for hang in &hangs {
+                        eprintln!("{}: started again after: {hang}", engine.name());
+                    }
+                    return browser;
+                }
+                Err(hang) => hangs.push(hang),
+            }
         }
+        panic!(
+            "{} did not start in {START_ATTEMPTS} attempts:\n  {}",
+            engine.name(),
+            hangs.join("\n  ")
+        );
     }
 
-    /// "Chromium <version>", from the session's capabilities.
+    async fn try_launch(engine: Engine, scratch: &Path) -> Result<Browser, String> {
+        let suffix = unique_suffix();
+        let profile = scratch.join(format!("{}-profile-{suffix}", engine.slug()));
+        std::fs::create_dir_all(&profile).expect("cannot create the browser profile directory");
+        let log = scratch.join(format!("{}-driver-{suffix}.log", engine.slug()));
+        let port = free_port();
+        let log_file = std::fs::File::create(&log)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+        let (driver_name, mut command, capabilities) = match engine {
+            Engine::Chromium => chromium_setup(port, &profile, &log),
+            Engine::Firefox => firefox_setup(port, &profile).await,
+            Engine::WebKit => webkit_setup(port).await,
+        };
+        // chromedriver writes its own log (`--log-path`); the others log to stderr.
+        let (stdout, stderr) = if engine == Engine::Chromium {
+            (Stdio::null(), Stdio::null())
+        } else {
+            (
+                Stdio::from(log_file.try_clone().expect("log file handle")),
+                Stdio::from(log_file),
+            )
+        };
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {driver_name}: {e}"));
+        let mut driver = DriverProcess {
+            name: driver_name,
+            child,
+            profile,
+            log: log.clone(),
+        };
+        let webdriver = format!("http://127.0.0.1:{port}");
+        wait_until_ready(&mut driver, &webdriver, &log).await;
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("capabilities are a JSON object")
+        };
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities);
+        let connect = builder.connect(&webdriver);
+        let client = match tokio::time::timeout(SESSION_TIMEOUT, connect).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!(
+                "{driver_name} could not start {}: {e} (driver log: {})",
+                engine.name(),
+                log.display()
+            ),
+            Err(_) => {
+                return Err(format!(
+                    "{driver_name} did not open a {} session within {SESSION_TIMEOUT:?}",
+                    engine.name(),
+                ))
+            }
+        };
+        let bidi = match engine.reason_source() {
+            ReasonSource::Bidi => Some(subscribe_to_log(&client).await),
+            _ => None,
+        };
+        Ok(Browser {
+            engine,
+            client,
+            bidi,
+            _driver: driver,
+        })
+    }
+
+    pub(crate) fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// "Chromium 156.0…", "Firefox 153.8.0", "WebKitGTK 2.50.6 (MiniBrowser)".
     pub(crate) fn version(&self) -> String {
-        let version = self
-            .client
-            .capabilities()
-            .and_then(|c| c.get("browserVersion"))
-            .and_then(Value::as_str)
-            .unwrap_or("(unknown version)");
-        format!("Chromium {version}")
+        let caps = self.client.capabilities();
+        let field = |name: &str| {
+            caps.and_then(|c| c.get(name))
+                .and_then(Value::as_str)
+                .unwrap_or("(unknown)")
+                .to_owned()
+        };
+        let version = field("browserVersion");
+        match self.engine {
+            Engine::Chromium => format!("Chromium {version}"),
+            Engine::Firefox => format!("Firefox ESR {version}"),
+            Engine::WebKit => format!("WebKitGTK {version} ({})", field("browserName")),
+        }
     }
 
     /// The WebDriver client.
@@ -182,7 +338,7 @@ impl Browser {
         self.client
             .goto(url)
             .await
-            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+            .unwrap_or_else(|e| panic!("{}: cannot open {url}: {e}", self.engine.name()));
     }
 
     /// Runs an async script: `args` are passed as `arguments[0..]`, the script
@@ -191,27 +347,36 @@ impl Browser {
         self.client
             .execute_async(script, args)
             .await
-            .unwrap_or_else(|e| panic!("script failed in the browser: {e}"))
+            .unwrap_or_else(|e| panic!("{}: script failed in the browser: {e}", self.engine.name()))
     }
 
-    /// Drains the browser's console log and CDP performance log.
+    /// Drains what the engine reported about blocked requests so far.
     pub(crate) async fn drain_logs(&self) -> Logs {
-        let console = self.read_log("browser").await;
-        let performance = self.read_log("performance").await;
         let mut logs = Logs::default();
-        for entry in console {
-            if let Some(message) = entry.get("message").and_then(Value::as_str) {
-                logs.console.push(message.to_owned());
+        match self.engine.reason_source() {
+            ReasonSource::ChromeDevTools => {
+                for entry in self.read_log("browser").await {
+                    if let Some(message) = entry.get("message").and_then(Value::as_str) {
+                        logs.console.push(message.to_owned());
+                    }
+                }
+                for entry in self.read_log("performance").await {
+                    let Some(message) = entry.get("message").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let Ok(event) = serde_json::from_str::<Value>(message) else {
+                        continue;
+                    };
+                    logs.ingest_cdp(&event["message"]);
+                }
             }
-        }
-        for entry in performance {
-            let Some(message) = entry.get("message").and_then(Value::as_str) else {
-                continue;
-            };
-            let Ok(event) = serde_json::from_str::<Value>(message) else {
-                continue;
-            };
-            logs.ingest_cdp(&event["message"]);
+            ReasonSource::Bidi => {
+                if let Some(bidi) = &self.bidi {
+                    let mut lines = bidi.0.lock().unwrap();
+                    logs.console.append(&mut lines);
+                }
+            }
+            ReasonSource::None => {}
         }
         logs
     }
@@ -230,28 +395,168 @@ impl Browser {
             .client
             .screenshot()
             .await
-            .unwrap_or_else(|e| panic!("screenshot failed: {e}"));
+            .unwrap_or_else(|e| panic!("{}: screenshot failed: {e}", self.engine.name()));
         std::fs::write(path, png)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 
     /// Ends the WebDriver session cleanly (the processes are killed on drop anyway).
     pub(crate) async fn close(self) {
-        let Browser { client, _driver } = self;
-        let _ = client.close().await;
+        let Browser {
+            client, _driver, ..
+        } = self;
+        let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
         drop(_driver);
     }
 }
 
+fn chromium_setup(port: u16, profile: &Path, log: &Path) -> (&'static str, Command, Value) {
+    let chromium = locate(
+        "CHROMIUM",
+        &on_path("chromium", &[]),
+        "apt-get install chromium",
+    );
+    let chromedriver = locate(
+        "CHROMEDRIVER",
+        &on_path("chromedriver", &[]),
+        "apt-get install chromium-driver",
+    );
+    let mut command = Command::new(chromedriver);
+    command
+        .arg(format!("--port={port}"))
+        .arg(format!("--log-path={}", log.display()));
+    let args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--no-proxy-server".to_owned(),
+        // Keep sandboxed iframes in the page's process, so their console
+        // lines and network events reach the page's logs (process placement
+        // only; CORS is unchanged).
+        "--disable-features=IsolateSandboxedIframes".to_owned(),
+        "--window-size=1280,1000".to_owned(),
+        HOST_RULES.to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium.to_string_lossy(),
+            "args": args,
+            "perfLoggingPrefs": { "enableNetwork": true, "enablePage": false },
+        },
+        "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
+    });
+    ("chromedriver", command, capabilities)
+}
+
+async fn firefox_setup(port: u16, profile: &Path) -> (&'static str, Command, Value) {
+    let firefox = locate(
+        "FIREFOX",
+        &on_path("firefox-esr", &on_path("firefox", &[])),
+        "apt-get install firefox-esr",
+    );
+    let geckodriver = locate(
+        "GECKODRIVER",
+        &on_path("geckodriver", &[cargo_bin("geckodriver")]),
+        "cargo install geckodriver --locked",
+    );
+    let proxy = start_test_proxy().await;
+    let mut command = Command::new(geckodriver);
+    command
+        .arg(format!("--port={port}"))
+        // BiDi on a free port: the only way Firefox reports why a request was blocked.
+        .args(["--websocket-port", "0"]);
+    let capabilities = json!({
+        "browserName": "firefox",
+        "webSocketUrl": true,
+        "moz:firefoxOptions": {
+            "binary": firefox.to_string_lossy(),
+            "args": ["-headless", "-profile", profile.to_string_lossy()],
+            "prefs": {
+                // `.test` through the suite's loopback proxy; localhost and
+                // 127.0.0.1 are never proxied by Firefox.
+                "network.proxy.type": 1,
+                "network.proxy.http": "127.0.0.1",
+                "network.proxy.http_port": proxy,
+                "network.proxy.no_proxies_on": "localhost, 127.0.0.1",
+                "network.proxy.allow_hijacking_localhost": false,
+                // Plain http stays plain http, as in the other engines.
+                "dom.security.https_first": false,
+                "dom.security.https_only_mode": false,
+                "network.http.http3.enable": false,
+                "browser.shell.checkDefaultBrowser": false,
+                "app.update.disabledForTesting": true,
+            },
+        },
+    });
+    ("geckodriver", command, capabilities)
+}
+
+async fn webkit_setup(port: u16) -> (&'static str, Command, Value) {
+    let driver = locate(
+        "WEBKITWEBDRIVER",
+        &on_path("WebKitWebDriver", &[]),
+        "apt-get install webkit2gtk-driver",
+    );
+    let minibrowser = locate(
+        "MINIBROWSER",
+        &[
+            PathBuf::from("/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"),
+            PathBuf::from("/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser"),
+            PathBuf::from("/usr/libexec/webkit2gtk-4.1/MiniBrowser"),
+        ],
+        "apt-get install webkit2gtk-driver (MiniBrowser comes with libwebkit2gtk-4.1-0)",
+    );
+    let proxy = start_test_proxy().await;
+    // WebKitGTK has no headless mode: a virtual X display per driver.
+    let mut command = if std::env::var_os("WEBKIT_USE_DISPLAY").is_some() {
+        Command::new(&driver)
+    } else {
+        let xvfb_run = locate(
+            "XVFB_RUN",
+            &on_path("xvfb-run", &[]),
+            "apt-get install xvfb",
+        );
+        let mut c = Command::new(xvfb_run);
+        c.args(["-a", "-s", "-screen 0 1280x4200x24 -nolisten tcp"])
+            .arg(&driver);
+        c
+    };
+    command
+        .arg(format!("--port={port}"))
+        // No accessibility bus on a test machine: GTK must not wait for one.
+        .env("NO_AT_BRIDGE", "1");
+    let capabilities = json!({
+        "browserName": "MiniBrowser",
+        "proxy": {
+            "proxyType": "manual",
+            "httpProxy": format!("127.0.0.1:{proxy}"),
+            "noProxy": ["localhost", "127.0.0.1"],
+        },
+        "webkitgtk:browserOptions": {
+            "binary": minibrowser.to_string_lossy(),
+            "args": ["--automation"],
+        },
+    });
+    ("WebKitWebDriver", command, capabilities)
+}
+
 async fn wait_until_ready(driver: &mut DriverProcess, webdriver: &str, log: &Path) {
     let status = format!("{webdriver}/status");
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build::<_, http_body_util::Empty<bytes::Bytes>>(HttpConnector::new());
     loop {
         if let Ok(Some(code)) = driver.child.try_wait() {
             panic!(
-                "chromedriver exited at start-up ({code}); see {}",
+                "{} exited at start-up ({code}); see {}",
+                driver.name,
                 log.display()
             );
         }
@@ -265,11 +570,129 @@ async fn wait_until_ready(driver: &mut DriverProcess, webdriver: &str, log: &Pat
         }
         assert!(
             Instant::now() < deadline,
-            "chromedriver did not answer on {status} within 20 s; see {}",
+            "{} did not answer on {status} within 30 s; see {}",
+            driver.name,
             log.display()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Connects to the session's BiDi socket and collects `log.entryAdded` texts.
+async fn subscribe_to_log(client: &Client) -> BidiLog {
+    let url = client
+        .capabilities()
+        .and_then(|c| c.get("webSocketUrl"))
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("the driver returned no webSocketUrl (BiDi)"))
+        .to_owned();
+    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the BiDi socket {url}: {e}"));
+    let subscribe = json!({
+        "id": 1,
+        "method": "session.subscribe",
+        "params": { "events": ["log.entryAdded"] },
+    });
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            subscribe.to_string(),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("cannot subscribe to BiDi log events: {e}"));
+    // Wait for the subscription's answer, so no later entry is missed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), socket.next()).await;
+        let Ok(Some(Ok(message))) = next else {
+            panic!("the BiDi socket closed before answering session.subscribe");
+        };
+        if let Ok(text) = message.to_text() {
+            let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            if value["id"] == 1 {
+                assert!(
+                    value["type"] == "success",
+                    "session.subscribe failed: {value}"
+                );
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "no answer to session.subscribe");
+    }
+    let log = BidiLog::default();
+    let sink = log.clone();
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = socket.next().await {
+            let Ok(text) = message.to_text() else {
+                continue;
+            };
+            let Ok(value) = serde_json::from_str::<Value>(text) else {
+                continue;
+            };
+            if value["method"] == "log.entryAdded" {
+                if let Some(line) = value["params"]["text"].as_str() {
+                    sink.0.lock().unwrap().push(line.to_owned());
+                }
+            }
+        }
+    });
+    log
+}
+
+/// Starts the loopback proxy that gives Firefox and WebKit the `.test` names:
+/// `http://<name>.test:<port>/…` is forwarded to `127.0.0.1:<port>` unchanged
+/// (same `Host` header); any other host gets 502, so nothing leaves the machine.
+async fn start_test_proxy() -> u16 {
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::http::{StatusCode, Uri};
+    use axum::response::IntoResponse;
+
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Body>(HttpConnector::new());
+    let forward = move |mut request: Request| {
+        let client = client.clone();
+        async move {
+            let host = request
+                .uri()
+                .host()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let port = request.uri().port_u16().unwrap_or(80);
+            let loopback = host.ends_with(".test")
+                || host == "test"
+                || host == "localhost"
+                || host == "127.0.0.1";
+            if !loopback {
+                return (StatusCode::BAD_GATEWAY, "the test proxy only serves *.test")
+                    .into_response();
+            }
+            let path = request
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned();
+            let Ok(uri) = format!("http://127.0.0.1:{port}{path}").parse::<Uri>() else {
+                return StatusCode::BAD_REQUEST.into_response();
+            };
+            *request.uri_mut() = uri;
+            request.headers_mut().remove("proxy-connection");
+            request.headers_mut().remove("proxy-authorization");
+            match client.request(request).await {
+                Ok(response) => response.map(Body::new),
+                Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+            }
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("cannot bind the test proxy");
+    let port = listener.local_addr().expect("proxy address").port();
+    let router = axum::Router::new().fallback(forward);
+    tokio::spawn(async move {
+        let _: Result<(), _> = axum::serve(listener, router).await;
+    });
+    port
 }
 
 /// `POST /session/{id}/se/log` — ChromeDriver's log endpoint (W3C mode); the
@@ -309,7 +732,8 @@ pub(crate) struct NetRequest {
     pub(crate) preflight: bool,
 }
 
-/// Console lines and CDP network events, accumulated over drains.
+/// Console lines (Chromium's log, Firefox's BiDi entries) and CDP network
+/// events, accumulated over drains.
 #[derive(Debug, Default)]
 pub(crate) struct Logs {
     pub(crate) console: Vec<String>,
@@ -390,11 +814,17 @@ impl Logs {
             .find_map(|r| Some((r.cors_error.clone()?, r.failed_parameter.clone())))
     }
 
-    /// The console line in which Chrome explains why a fetch of `needle` was blocked.
+    /// The console line in which the engine explains why a fetch of `needle`
+    /// was blocked (Chromium: "has been blocked by CORS policy"; Firefox:
+    /// "Cross-Origin Request Blocked").
     pub(crate) fn console_block(&self, needle: &str) -> Option<&str> {
         self.console
             .iter()
-            .find(|line| line.contains(needle) && line.contains("has been blocked by CORS policy"))
+            .find(|line| {
+                line.contains(needle)
+                    && (line.contains("has been blocked by CORS policy")
+                        || line.contains("Cross-Origin Request Blocked"))
+            })
             .map(String::as_str)
     }
 }

@@ -62,7 +62,7 @@ impl Journal {
             .unwrap_or_default()
     }
 
-    fn with(&self, token: &str, f: impl FnOnce(&mut Traffic)) {
+    pub(crate) fn with(&self, token: &str, f: impl FnOnce(&mut Traffic)) {
         let mut map = self.0.lock().unwrap();
         f(map.entry(token.to_owned()).or_default());
     }

@@ -1,10 +1,7 @@
-//! Checks of the Fetch-Standard browser model used by the property and attack tests, against
+//! Checks of the model, against
 //! the examples given by the Fetch Standard itself and by web-platform-tests.
 
-#[path = "support/browser_model.rs"]
-mod browser_model;
-
-use browser_model::*;
+use cors_model::*;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 const ORIGIN: &str = "https://rabbit.invalid";

@@ -1,4 +1,4 @@
-//! A model of what a browser does with the responses of a CORS-enabled server, written from
+//! `cors-model`: a model of what a browser does with the responses of a CORS-enabled server, written from
 //! the WHATWG Fetch Standard (fetch.spec.whatwg.org) and nothing else: it never looks at how
 //! the middleware decides, only at the bytes it answers with.
 //!
@@ -14,45 +14,83 @@
 //!
 //! Not modelled: the preflight cache (every fetch runs from a fresh browser), redirects, no-cors
 //! mode, service workers, Private Network Access.
-#![allow(dead_code)]
+//!
+//! The crate depends on nothing but `http` and on no CORS server implementation: tower-cors's
+//! tests use it as the independent judge of what the middleware answers, and `cors-probe` uses
+//! it to judge live servers.
+//!
+//! ```
+//! use cors_model::{fetch, CredentialsMode, FetchRequest, WireResponse};
+//! use http::{HeaderMap, HeaderValue};
+//!
+//! let req = FetchRequest::new(
+//!     "https://app.example",
+//!     "put",
+//!     &[("Content-Type", b"application/json".as_slice())],
+//!     CredentialsMode::Omit,
+//! );
+//! // `put` is normalized to `PUT`, which is not safelisted, and so is a JSON content type.
+//! assert!(cors_model::needs_preflight(&req));
+//! let preflight = cors_model::preflight_request(&req);
+//! assert_eq!(preflight.header("access-control-request-headers"), Some(b"content-type".as_slice()));
+//!
+//! // A server that answers every request with `Access-Control-Allow-Origin: *` only.
+//! let result = fetch(&req, |_wire| {
+//!     let mut headers = HeaderMap::new();
+//!     headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+//!     WireResponse { status: 204, headers }
+//! });
+//! assert_eq!(result, Err(cors_model::NetworkError::MethodNotAllowed("PUT".into())));
+//! ```
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use http::HeaderMap;
 
 /// A request's credentials mode (`#concept-request-credentials-mode`). For a cross-origin
 /// request `Omit` and `SameOrigin` behave alike: only `Include` matters to CORS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CredentialsMode {
+pub enum CredentialsMode {
+    /// `omit`: no cookies or HTTP authentication.
     Omit,
+    /// `same-origin` (the default): credentials only for same-origin requests.
     SameOrigin,
+    /// `include`: credentials attached, the response must opt in with
+    /// `Access-Control-Allow-Credentials: true`.
     Include,
 }
 
 impl CredentialsMode {
-    pub(crate) fn is_include(self) -> bool {
+    /// Whether this is `include`, the only mode that changes the CORS checks.
+    pub fn is_include(self) -> bool {
         self == CredentialsMode::Include
     }
 }
 
 /// What a page asks `fetch()` for, cross-origin, in `cors` mode.
 #[derive(Clone, Debug)]
-pub(crate) struct FetchRequest {
+pub struct FetchRequest {
     /// The byte-serialized request origin (`#byte-serializing-a-request-origin`): a serialized
     /// origin, or `null` for an opaque origin.
-    pub(crate) origin: String,
+    pub origin: String,
     /// The method as passed to `fetch()`; normalized by [`FetchRequest::new`].
-    pub(crate) method: String,
+    pub method: String,
     /// Author request headers, in the order the page set them.
-    pub(crate) headers: Vec<(String, Vec<u8>)>,
-    pub(crate) credentials: CredentialsMode,
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The credentials mode.
+    pub credentials: CredentialsMode,
     /// `#use-cors-preflight-flag`: upload listeners or a streamed body.
-    pub(crate) use_cors_preflight: bool,
+    pub use_cors_preflight: bool,
 }
 
 impl FetchRequest {
     /// Builds a request the way `new Request()` does: the method is normalized
     /// (`#concept-method-normalize`) and forbidden request-headers are silently dropped
     /// (`Headers` object with guard "request").
-    pub(crate) fn new(
+    pub fn new(
         origin: &str,
         method: &str,
         headers: &[(&str, &[u8])],
@@ -76,36 +114,43 @@ impl FetchRequest {
 
 /// A request as it goes on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct WireRequest {
-    pub(crate) method: String,
-    pub(crate) headers: Vec<(String, Vec<u8>)>,
+pub struct WireRequest {
+    /// The request method.
+    pub method: String,
+    /// The header fields, lowercase names, in sending order.
+    pub headers: Vec<(String, Vec<u8>)>,
     /// Whether cookies / HTTP authentication are attached.
-    pub(crate) with_credentials: bool,
+    pub with_credentials: bool,
 }
 
 impl WireRequest {
-    pub(crate) fn header(&self, name: &str) -> Option<&[u8]> {
+    /// The first value of the header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_slice())
     }
 
-    pub(crate) fn is_preflight(&self) -> bool {
+    /// Whether this is a CORS-preflight request (`OPTIONS` with
+    /// `Access-Control-Request-Method`).
+    pub fn is_preflight(&self) -> bool {
         self.method == "OPTIONS" && self.header("access-control-request-method").is_some()
     }
 }
 
 /// A response as the browser receives it.
 #[derive(Clone, Debug)]
-pub(crate) struct WireResponse {
-    pub(crate) status: u16,
-    pub(crate) headers: HeaderMap,
+pub struct WireResponse {
+    /// The status code.
+    pub status: u16,
+    /// Every header field as received, repeated fields kept apart.
+    pub headers: HeaderMap,
 }
 
 /// Why the CORS check (`#concept-cors-check`) failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum CorsCheckFailure {
+pub enum CorsCheckFailure {
     /// Step 2: no `Access-Control-Allow-Origin` at all.
     MissingAllowOrigin,
     /// Step 4: the combined value is not the request's serialized origin (this is also where
@@ -117,7 +162,7 @@ pub(crate) enum CorsCheckFailure {
 
 /// A network error, with the step of the Fetch Standard that produced it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum NetworkError {
+pub enum NetworkError {
     /// `fetch()` throws before any request: the method is forbidden (`#forbidden-method`).
     ForbiddenMethod(String),
     /// The CORS check on the preflight response failed.
@@ -140,20 +185,24 @@ pub(crate) enum NetworkError {
 
 /// What a successful preflight leaves behind.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct PreflightOutcome {
-    pub(crate) methods: Vec<String>,
-    pub(crate) header_names: Vec<String>,
+pub struct PreflightOutcome {
+    /// The parsed `Access-Control-Allow-Methods` (or the request's method, see step 3).
+    pub methods: Vec<String>,
+    /// The parsed `Access-Control-Allow-Headers`.
+    pub header_names: Vec<String>,
     /// Seconds, before any user-agent cap.
-    pub(crate) max_age: u64,
+    pub max_age: u64,
 }
 
 /// What the page gets back from a successful `fetch()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct FetchOutcome {
-    pub(crate) preflight: Option<PreflightOutcome>,
-    pub(crate) status: u16,
+pub struct FetchOutcome {
+    /// What the preflight left behind, when one was sent.
+    pub preflight: Option<PreflightOutcome>,
+    /// The actual response's status.
+    pub status: u16,
     /// Lowercase names of the response headers the page can read.
-    pub(crate) readable_headers: Vec<String>,
+    pub readable_headers: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,19 +210,19 @@ pub(crate) struct FetchOutcome {
 // ---------------------------------------------------------------------------------------------
 
 /// `#cors-safelisted-method`.
-pub(crate) fn is_cors_safelisted_method(method: &str) -> bool {
+pub fn is_cors_safelisted_method(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "POST")
 }
 
 /// `#forbidden-method` (byte-case-insensitive).
-pub(crate) fn is_forbidden_method(method: &str) -> bool {
+pub fn is_forbidden_method(method: &str) -> bool {
     ["CONNECT", "TRACE", "TRACK"]
         .iter()
         .any(|m| m.eq_ignore_ascii_case(method))
 }
 
 /// `#concept-method-normalize`.
-pub(crate) fn normalize_method(method: &str) -> String {
+pub fn normalize_method(method: &str) -> String {
     for m in ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"] {
         if m.eq_ignore_ascii_case(method) {
             return m.to_owned();
@@ -183,7 +232,7 @@ pub(crate) fn normalize_method(method: &str) -> String {
 }
 
 /// `#forbidden-request-header`.
-pub(crate) fn is_forbidden_request_header(name: &str, value: &[u8]) -> bool {
+pub fn is_forbidden_request_header(name: &str, value: &[u8]) -> bool {
     const FORBIDDEN: &[&str] = &[
         "accept-charset",
         "accept-encoding",
@@ -230,7 +279,7 @@ pub(crate) fn is_forbidden_request_header(name: &str, value: &[u8]) -> bool {
 }
 
 /// `#cors-unsafe-request-header-byte`.
-pub(crate) fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
+pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
     (b < 0x20 && b != 0x09)
         || matches!(
             b,
@@ -251,7 +300,7 @@ pub(crate) fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
 }
 
 /// `#cors-safelisted-request-header`.
-pub(crate) fn is_cors_safelisted_request_header(name: &str, value: &[u8]) -> bool {
+pub fn is_cors_safelisted_request_header(name: &str, value: &[u8]) -> bool {
     // 1. If value's length is greater than 128, then return false.
     if value.len() > 128 {
         return false;
@@ -371,7 +420,7 @@ fn parse_single_range(value: &[u8]) -> Option<(Option<u64>, Option<u64>)> {
 }
 
 /// `#cors-unsafe-request-header-names`, returned as a sorted-lowercase set.
-pub(crate) fn cors_unsafe_request_header_names(headers: &[(String, Vec<u8>)]) -> Vec<String> {
+pub fn cors_unsafe_request_header_names(headers: &[(String, Vec<u8>)]) -> Vec<String> {
     let mut unsafe_names = Vec::new();
     let mut potentially_unsafe = Vec::new();
     let mut safelist_value_size = 0usize;
@@ -405,14 +454,14 @@ fn sorted_lowercase_set(names: Vec<String>) -> Vec<String> {
 /// `#main-fetch`: the preflight branch is taken when the use-CORS-preflight flag is set, or
 /// (the unsafe-request flag is always set for `fetch()`) when the method is not safelisted or
 /// there are CORS-unsafe request-header names.
-pub(crate) fn needs_preflight(req: &FetchRequest) -> bool {
+pub fn needs_preflight(req: &FetchRequest) -> bool {
     req.use_cors_preflight
         || !is_cors_safelisted_method(&req.method)
         || !cors_unsafe_request_header_names(&req.headers).is_empty()
 }
 
 /// `#cors-preflight-fetch-0`, steps 1–4: the preflight request.
-pub(crate) fn preflight_request(req: &FetchRequest) -> WireRequest {
+pub fn preflight_request(req: &FetchRequest) -> WireRequest {
     let mut headers = vec![
         ("origin".to_owned(), req.origin.as_bytes().to_vec()),
         ("accept".to_owned(), b"*/*".to_vec()),
@@ -437,8 +486,9 @@ pub(crate) fn preflight_request(req: &FetchRequest) -> WireRequest {
     }
 }
 
-/// The actual request as sent after a successful preflight (or without one).
-pub(crate) fn actual_request(req: &FetchRequest) -> WireRequest {
+/// The actual request as sent after a successful preflight (or without one). With credentials
+/// mode `include` a placeholder `cookie: session=1` stands for the browser's cookie jar.
+pub fn actual_request(req: &FetchRequest) -> WireRequest {
     let mut headers = vec![("origin".to_owned(), req.origin.as_bytes().to_vec())];
     headers.extend(req.headers.iter().cloned());
     let with_credentials = req.credentials.is_include();
@@ -470,7 +520,7 @@ fn normalize_value(value: &[u8]) -> &[u8] {
 }
 
 /// `#concept-header-list-get`: null when absent, otherwise every value joined with `, `.
-pub(crate) fn get_header(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
+pub fn get_header(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
     let mut values = headers.get_all(name).iter().peekable();
     values.peek()?;
     let mut out = Vec::new();
@@ -485,15 +535,18 @@ pub(crate) fn get_header(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
 
 /// The result of `#extract-header-list-values`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ListValues {
+pub enum ListValues {
+    /// The header is absent.
     Null,
+    /// The value does not parse.
     Failure,
+    /// The parsed elements, in order.
     Values(Vec<String>),
 }
 
 /// Which ABNF a header's value is parsed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Abnf {
+pub enum Abnf {
     /// `#method` / `#field-name`: comma list of tokens, empty elements tolerated.
     TokenList,
     /// `delta-seconds`, single header only.
@@ -505,11 +558,7 @@ fn is_token(s: &[u8]) -> bool {
 }
 
 /// `#extract-header-list-values`.
-pub(crate) fn extract_header_list_values(
-    headers: &HeaderMap,
-    name: &str,
-    abnf: Abnf,
-) -> ListValues {
+pub fn extract_header_list_values(headers: &HeaderMap, name: &str, abnf: Abnf) -> ListValues {
     let all: Vec<&[u8]> = headers.get_all(name).iter().map(|v| v.as_bytes()).collect();
     // 1. If list does not contain name, then return null.
     if all.is_empty() {
@@ -562,7 +611,7 @@ fn trim_ows(s: &[u8]) -> &[u8] {
 }
 
 /// `#concept-cors-check`, verbatim in substance.
-pub(crate) fn cors_check(
+pub fn cors_check(
     origin: &str,
     credentials: CredentialsMode,
     headers: &HeaderMap,
@@ -594,12 +643,12 @@ pub(crate) fn cors_check(
 }
 
 /// `#ok-status`.
-pub(crate) fn is_ok_status(status: u16) -> bool {
+pub fn is_ok_status(status: u16) -> bool {
     (200..=299).contains(&status)
 }
 
 /// `#cors-preflight-fetch-0`, step 7: validation of the preflight response for `req`.
-pub(crate) fn validate_preflight(
+pub fn validate_preflight(
     req: &FetchRequest,
     response: &WireResponse,
 ) -> Result<PreflightOutcome, NetworkError> {
@@ -706,7 +755,7 @@ fn is_forbidden_response_header_name(name: &str) -> bool {
 
 /// `#main-fetch` (CORS-exposed header-name list) and the CORS filtered response: the lowercase
 /// names of the headers of `response` that the page can read.
-pub(crate) fn readable_header_names(req: &FetchRequest, response: &WireResponse) -> Vec<String> {
+pub fn readable_header_names(req: &FetchRequest, response: &WireResponse) -> Vec<String> {
     let exposed = match extract_header_list_values(
         &response.headers,
         "access-control-expose-headers",
@@ -735,7 +784,7 @@ pub(crate) fn readable_header_names(req: &FetchRequest, response: &WireResponse)
 
 /// A whole cross-origin `fetch()` in `cors` mode from a fresh browser: preflight if needed,
 /// then the actual request; `transport` answers each request on the wire.
-pub(crate) fn fetch(
+pub fn fetch(
     req: &FetchRequest,
     mut transport: impl FnMut(&WireRequest) -> WireResponse,
 ) -> Result<FetchOutcome, NetworkError> {

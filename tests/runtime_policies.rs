@@ -1,0 +1,1053 @@
+//! Policies that change at run time or depend on the request: a reloadable
+//! layer, origin predicates, per-path policies, the WebSocket guard and the
+//! same-origin exemption — through the tower service and through axum.
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::response::IntoResponse;
+use axum::routing::{any, get, post};
+use axum::Router;
+use bytes::Bytes;
+use harness::{block_on, call, meddling_inner_headers, plain_inner_headers, Inner};
+use http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS as ACAC, ACCESS_CONTROL_ALLOW_ORIGIN as ACAO,
+    ACCESS_CONTROL_EXPOSE_HEADERS as ACEH, ACCESS_CONTROL_MAX_AGE as ACMA, VARY,
+};
+use http::request::Parts;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower::{service_fn, Layer, Service, ServiceExt};
+use tower_cors::{CorsLayer, CorsPolicy, Decision, IssueKind, Origin, PathPolicies, Refusal};
+
+const APP: &str = "https://app.example.com";
+const OTHER: &str = "https://other.example.com";
+
+fn exact(origin: &str) -> CorsPolicy {
+    CorsPolicy::builder()
+        .allow_origin(origin)
+        .build()
+        .expect("valid policy")
+}
+
+fn get_from(origin: &str) -> Request<()> {
+    Request::get("/data")
+        .header("origin", origin)
+        .body(())
+        .expect("request")
+}
+
+fn preflight(path: &str, origin: &str, method: &str) -> Request<()> {
+    Request::options(path)
+        .header("origin", origin)
+        .header("access-control-request-method", method)
+        .body(())
+        .expect("request")
+}
+
+fn acao(headers: &HeaderMap) -> Option<&str> {
+    headers.get(ACAO).and_then(|v| v.to_str().ok())
+}
+
+/// One request through a service made by `layer` around an [`Inner`].
+fn through(layer: &CorsLayer, req: Request<()>) -> harness::Outcome {
+    through_inner(layer, plain_inner_headers(), req)
+}
+
+fn through_inner(
+    layer: &CorsLayer,
+    inner_headers: HeaderMap,
+    req: Request<()>,
+) -> harness::Outcome {
+    let inner = Inner::new(inner_headers);
+    let calls = inner.calls.clone();
+    let mut service = layer.layer(inner);
+    let response = block_on(service.call(req)).unwrap_or_else(|e| match e {});
+    let (parts, body) = response.into_parts();
+    let body = block_on(body.collect())
+        .unwrap_or_else(|e| match e {})
+        .to_bytes();
+    harness::Outcome {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+        inner_called: calls.load(Ordering::SeqCst) > 0,
+    }
+}
+
+// ---------------------------------------------------------------- reloadable
+
+#[test]
+fn replace_applies_to_later_requests_in_both_directions() {
+    let (layer, handle) = CorsLayer::reloadable(exact(APP));
+    let before = through(&layer, get_from(APP));
+    assert_eq!(acao(&before.headers), Some(APP), "allowed before");
+    assert_eq!(acao(&through(&layer, get_from(OTHER)).headers), None);
+
+    handle.replace(exact(OTHER));
+    assert_eq!(
+        acao(&through(&layer, get_from(APP)).headers),
+        None,
+        "refused after"
+    );
+    assert_eq!(acao(&through(&layer, get_from(OTHER)).headers), Some(OTHER));
+    let req = get_from(OTHER);
+    assert!(handle.current().evaluate_request(&req).is_allowed());
+
+    // A service made before the replacement follows it too: the layer and
+    // every service it made share the handle.
+    let (layer, handle) = CorsLayer::reloadable(exact(APP));
+    let mut service = layer.layer(Inner::new(plain_inner_headers()));
+    handle.clone().replace(exact(OTHER));
+    let response = block_on(service.call(get_from(OTHER))).unwrap_or_else(|e| match e {});
+    assert_eq!(acao(response.headers()), Some(OTHER));
+}
+
+#[test]
+fn a_replaced_policy_answers_preflights_with_its_own_lists() {
+    let a = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods([Method::PUT])
+        .max_age(Duration::from_secs(111))
+        .build()
+        .expect("valid");
+    let b = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods([Method::DELETE])
+        .max_age(Duration::from_secs(222))
+        .build()
+        .expect("valid");
+    let (layer, handle) = CorsLayer::reloadable(a);
+    let put = through(&layer, preflight("/x", APP, "PUT"));
+    assert_eq!(
+        (put.status, put.headers.get(ACMA).unwrap().as_bytes()),
+        (204, &b"111"[..])
+    );
+    assert_eq!(through(&layer, preflight("/x", APP, "DELETE")).status, 403);
+    handle.replace(b);
+    assert_eq!(through(&layer, preflight("/x", APP, "PUT")).status, 403);
+    let delete = through(&layer, preflight("/x", APP, "DELETE"));
+    assert_eq!(
+        (delete.status, delete.headers.get(ACMA).unwrap().as_bytes()),
+        (204, &b"222"[..])
+    );
+}
+
+/// A request in flight when the policy is replaced finishes with the policy
+/// it started with: its response is decorated by the old one.
+#[tokio::test]
+async fn a_request_in_flight_finishes_with_its_policy() {
+    let a = CorsPolicy::builder()
+        .allow_origin(APP)
+        .expose_headers(["x-a"])
+        .build()
+        .expect("valid");
+    let b = CorsPolicy::builder()
+        .allow_origin(OTHER)
+        .expose_headers(["x-b"])
+        .build()
+        .expect("valid");
+    let (layer, handle) = CorsLayer::reloadable(a);
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let released = Arc::new(Mutex::new(Some(released)));
+    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
+    let entered_tx = Arc::new(Mutex::new(Some(entered_tx)));
+    let slow = service_fn(move |_req: Request<()>| {
+        let released = released.lock().unwrap().take();
+        let entered = entered_tx.lock().unwrap().take();
+        async move {
+            if let Some(tx) = entered {
+                let _ = tx.send(());
+            }
+            if let Some(rx) = released {
+                let _ = rx.await;
+            }
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"done"))))
+        }
+    });
+    let service = layer.layer(slow);
+    let in_flight = tokio::spawn(service.oneshot(get_from(APP)));
+    entered.await.expect("the inner service was called");
+    handle.replace(b);
+    release.send(()).expect("request still waiting");
+    let response = in_flight.await.expect("task").expect("infallible");
+    assert_eq!(acao(response.headers()), Some(APP));
+    assert_eq!(response.headers().get(ACEH).unwrap(), "x-a");
+}
+
+/// Many requests on a multi-threaded runtime while another task swaps two
+/// policies as fast as it can: every answer is entirely one policy's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_swaps_never_mix_two_policies() {
+    let a = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods([Method::PUT])
+        .expose_headers(["x-a"])
+        .max_age(Duration::from_secs(111))
+        .allow_credentials(true)
+        .build()
+        .expect("valid");
+    let b = CorsPolicy::builder()
+        .allow_origins([APP, OTHER])
+        .allow_methods([Method::DELETE])
+        .expose_headers(["x-b"])
+        .max_age(Duration::from_secs(222))
+        .build()
+        .expect("valid");
+    let (layer, handle) = CorsLayer::reloadable(a.clone());
+    let service = layer.layer(Inner::new(plain_inner_headers()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swaps = Arc::new(AtomicUsize::new(0));
+    // A thread of its own swaps the policies as fast as it can.
+    let swapper = {
+        let (stop, swaps, handle) = (stop.clone(), swaps.clone(), handle.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let n = swaps.fetch_add(1, Ordering::Relaxed);
+                handle.replace(if n % 2 == 0 { b.clone() } else { a.clone() });
+                std::thread::yield_now();
+            }
+        })
+    };
+    while swaps.load(Ordering::Relaxed) < 10 {
+        tokio::task::yield_now().await;
+    }
+    let mut tasks = Vec::new();
+    // Each kind of answer seen, from A and from B.
+    let answers = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let enough = {
+        let (swaps, answers) = (swaps.clone(), answers.clone());
+        move || {
+            swaps.load(Ordering::Relaxed) >= 1000
+                && answers.iter().all(|n| n.load(Ordering::Relaxed) >= 1000)
+        }
+    };
+    for t in 0..8 {
+        let service = service.clone();
+        let (answers, enough) = (answers.clone(), enough.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut seen = [0usize; 2];
+            // Until both policies answered often, while swaps happened (bounded).
+            for i in 0..200_000 {
+                if i % 64 == 0 && enough() {
+                    break;
+                }
+                let req = match (t + i) % 3 {
+                    0 => get_from(APP),
+                    1 => get_from(OTHER),
+                    _ => preflight("/x", APP, if i % 2 == 0 { "PUT" } else { "DELETE" }),
+                };
+                let desc = format!("{} {:?}", req.method(), req.headers());
+                let response = service.clone().oneshot(req).await.expect("infallible");
+                let h = response.headers();
+                // Which policy answered, from each header on its own.
+                let votes: Vec<(&str, usize)> = [
+                    h.get(ACEH).map(|v| ("expose", usize::from(v == "x-b"))),
+                    h.get(ACAC).map(|_| ("credentials", 0)),
+                    h.get(ACMA).map(|v| ("max-age", usize::from(v == "222"))),
+                    (acao(h) == Some(OTHER)).then_some(("other origin", 1)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let first = votes.first().map(|v| v.1);
+                assert!(
+                    votes.iter().all(|v| Some(v.1) == first),
+                    "mixed answer {votes:?} for {desc}: {h:?}"
+                );
+                // A credentialed (A) answer never lacks credentials, and B never has them.
+                if acao(h).is_some() {
+                    let from_a = h.get(ACAC).is_some();
+                    assert_eq!(
+                        from_a,
+                        h.get(ACEH)
+                            .map_or(h.get(ACMA).map_or(from_a, |v| v == "111"), |v| v == "x-a"),
+                        "{desc}: {h:?}"
+                    );
+                    seen[usize::from(!from_a)] += 1;
+                    answers[usize::from(!from_a)].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            seen
+        }));
+    }
+    let mut seen = [0usize; 2];
+    for task in tasks {
+        let s = task.await.expect("no task panicked");
+        seen[0] += s[0];
+        seen[1] += s[1];
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().expect("swapper");
+    assert!(
+        enough(),
+        "the policy was swapped while requests ran ({} swaps) and both answered: {seen:?}",
+        swaps.load(Ordering::Relaxed)
+    );
+}
+
+#[tokio::test]
+async fn reloadable_through_axum() {
+    let (layer, handle) = CorsLayer::reloadable(exact(APP));
+    let app = Router::new()
+        .route("/data", get(|| async { "data" }))
+        .layer(layer);
+    let origin_of = |app: &Router, origin: &str| {
+        let app = app.clone();
+        let req = Request::get("/data")
+            .header("origin", origin)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        async move {
+            let response = app.oneshot(req).await.expect("infallible");
+            acao(response.headers()).map(str::to_owned)
+        }
+    };
+    assert_eq!(origin_of(&app, APP).await.as_deref(), Some(APP));
+    handle.replace(exact(OTHER));
+    assert_eq!(origin_of(&app, APP).await, None);
+    assert_eq!(origin_of(&app, OTHER).await.as_deref(), Some(OTHER));
+}
+
+// ---------------------------------------------------------------- predicates
+
+/// Tenants under `app.example.com`, over HTTPS on the default port.
+fn tenant_policy(seen: Arc<Mutex<Vec<String>>>, credentials: bool) -> CorsPolicy {
+    let tenants: HashSet<&'static str> = ["acme", "globex"].into();
+    CorsPolicy::builder()
+        .allow_origin("https://admin.example.com")
+        .allow_origin_fn(move |origin: &Origin<'_>, _: &Parts| {
+            seen.lock().unwrap().push(origin.as_str().to_owned());
+            origin.scheme() == "https"
+                && origin.port().is_none()
+                && origin
+                    .host()
+                    .strip_suffix(".app.example.com")
+                    .is_some_and(|t| tenants.contains(t))
+        })
+        .allow_methods([Method::PUT])
+        .allow_credentials(credentials)
+        .build()
+        .expect("valid policy")
+}
+
+#[test]
+fn a_predicate_decides_origins_the_lists_do_not_allow() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let policy = tenant_policy(seen.clone(), true);
+    let cases: &[(&str, bool)] = &[
+        ("https://acme.app.example.com", true),
+        ("https://globex.app.example.com", true),
+        ("https://admin.example.com", true),
+        ("https://initech.app.example.com", false),
+        ("http://acme.app.example.com", false),
+        ("https://acme.app.example.com:8443", false),
+        ("https://x.acme.app.example.com", false),
+    ];
+    for &(origin, allowed) in cases {
+        let out = call(&policy, plain_inner_headers(), get_from(origin));
+        assert_eq!(acao(&out.headers), allowed.then_some(origin), "{origin}");
+        assert_eq!(out.headers.get(ACAC).is_some(), allowed, "{origin}");
+        let pre = call(
+            &policy,
+            plain_inner_headers(),
+            preflight("/x", origin, "PUT"),
+        );
+        assert_eq!(pre.status, if allowed { 204 } else { 403 }, "{origin}");
+        assert!(!pre.inner_called, "{origin}");
+    }
+    // The exact origin never reaches the predicate.
+    assert!(!seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|o| o == "https://admin.example.com"));
+}
+
+#[test]
+fn a_predicate_only_sees_well_formed_origins() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let policy = tenant_policy(seen.clone(), false);
+    let hostile: &[&[u8]] = &[
+        b"null",
+        b"",
+        b"https://acme.app.example.com:443",
+        b"https://ACME.app.example.com",
+        b"HTTPS://acme.app.example.com",
+        b"https://acme.app.example.com/",
+        b"https://acme.app.example.com/path",
+        b"https://user@acme.app.example.com",
+        b"https://acme.app.example.com.",
+        b"https://acme.app.example.com\t",
+        b"https://acme.app.example.com:99999",
+        b"https://acme..app.example.com",
+        b"https://acm\xc3\xa9.app.example.com",
+    ];
+    for raw in hostile {
+        let req = Request::get("/")
+            .header("origin", http::HeaderValue::from_bytes(raw).expect("value"))
+            .body(())
+            .expect("request");
+        let out = call(&policy, plain_inner_headers(), req);
+        assert_eq!(
+            acao(&out.headers),
+            None,
+            "{:?}",
+            raw.escape_ascii().to_string()
+        );
+    }
+    // Two `Origin` headers are refused before any matching.
+    let req = Request::get("/")
+        .header("origin", "https://acme.app.example.com")
+        .header("origin", "https://acme.app.example.com")
+        .body(())
+        .expect("request");
+    assert_eq!(
+        acao(&call(&policy, plain_inner_headers(), req).headers),
+        None
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Vec::<String>::new(),
+        "the predicate saw none of them"
+    );
+}
+
+#[test]
+fn a_predicate_gets_the_request_head() {
+    // Each tenant's origin may call only its own API paths.
+    let policy = CorsPolicy::builder()
+        .allow_origin_fn(|origin: &Origin<'_>, parts: &Parts| {
+            let tenant = origin.host().strip_suffix(".example.com");
+            let path = parts.uri.path().strip_prefix("/tenants/");
+            origin.scheme() == "https"
+                && tenant.is_some()
+                && path
+                    .and_then(|p| p.split('/').next())
+                    .is_some_and(|p| Some(p) == tenant)
+        })
+        .allow_credentials(true)
+        .build()
+        .expect("valid");
+    let req = |path: &str| {
+        Request::get(path)
+            .header("origin", "https://acme.example.com")
+            .body(())
+            .expect("request")
+    };
+    for (path, allowed) in [
+        ("/tenants/acme/orders", true),
+        ("/tenants/globex/orders", false),
+        ("/orders", false),
+    ] {
+        // The layer, `evaluate_request` and `evaluate` agree.
+        let out = call(&policy, plain_inner_headers(), req(path));
+        assert_eq!(acao(&out.headers).is_some(), allowed, "{path}");
+        assert_eq!(policy.evaluate_request(&req(path)).is_allowed(), allowed);
+        let (parts, ()) = req(path).into_parts();
+        assert_eq!(policy.evaluate(&parts).is_allowed(), allowed, "{path}");
+    }
+}
+
+#[test]
+fn reflecting_predicates_with_credentials_are_refused_at_build() {
+    type Pred = fn(&Origin<'_>, &Parts) -> bool;
+    let reflecting: &[(&str, Pred)] = &[
+        ("accepts everything", |_, _| true),
+        ("any https origin", |o, _| o.scheme() == "https"),
+        ("a deny-list", |o, _| o.host() != "evil.example"),
+        ("a substring test", |o, _| {
+            !o.as_str().contains("example.com")
+        }),
+    ];
+    for (desc, predicate) in reflecting {
+        let err = CorsPolicy::builder()
+            .allow_origin_fn(*predicate)
+            .allow_credentials(true)
+            .build()
+            .expect_err(desc);
+        assert_eq!(
+            err.issues()[0].kind(),
+            IssueKind::PredicateAllowsAnyOrigin,
+            "{desc}"
+        );
+        assert!(err.to_string().contains(".invalid"), "{desc}: {err}");
+        // Without credentials nothing is leaked that a `*` policy would not.
+        CorsPolicy::builder()
+            .allow_origin_fn(*predicate)
+            .build()
+            .unwrap_or_else(|e| panic!("{desc}: {e}"));
+    }
+    // An allow-list passes, and several functions accumulate.
+    let policy = CorsPolicy::builder()
+        .allow_origin_fn(|o: &Origin<'_>, _: &Parts| o.as_str() == APP)
+        .allow_origin_fn(|o: &Origin<'_>, _: &Parts| o.as_str() == OTHER)
+        .allow_credentials(true)
+        .build()
+        .expect("an allow-list is fine");
+    assert!(policy.evaluate_request(&get_from(APP)).is_allowed());
+    assert!(policy.evaluate_request(&get_from(OTHER)).is_allowed());
+    assert!(!policy
+        .evaluate_request(&get_from("https://third.example.com"))
+        .is_allowed());
+    // A predicate with the public policy is a contradiction.
+    let err = CorsPolicy::builder()
+        .allow_any_origin()
+        .allow_origin_fn(|_: &Origin<'_>, _: &Parts| false)
+        .build()
+        .expect_err("any origin with a predicate");
+    assert_eq!(
+        err.issues()[0].kind(),
+        IssueKind::AnyOriginWithExplicitOrigins
+    );
+}
+
+#[tokio::test]
+async fn a_predicate_through_axum() {
+    let policy = tenant_policy(Arc::new(Mutex::new(Vec::new())), true);
+    let app = Router::new()
+        .route("/x", any(|| async { "x" }))
+        .layer(CorsLayer::new(policy));
+    let send = |req: Request<axum::body::Body>| {
+        let app = app.clone();
+        async move { app.oneshot(req).await.expect("infallible") }
+    };
+    let preflight = Request::options("/x")
+        .header("origin", "https://acme.app.example.com")
+        .header("access-control-request-method", "PUT")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = send(preflight).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        acao(response.headers()),
+        Some("https://acme.app.example.com")
+    );
+    let put = Request::put("/x")
+        .header("origin", "https://acme.app.example.com")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = send(put).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get(ACAC).unwrap(), "true");
+    let refused = Request::get("/x")
+        .header("origin", "https://initech.app.example.com")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    assert_eq!(acao(send(refused).await.headers()), None);
+}
+
+// ---------------------------------------------------------------- per path
+
+fn paths(fallback: bool) -> PathPolicies {
+    let public = CorsPolicy::builder()
+        .allow_any_origin()
+        .build()
+        .expect("valid");
+    let api = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods([Method::PUT])
+        .allow_credentials(true)
+        .build()
+        .expect("valid");
+    let admin = CorsPolicy::builder()
+        .allow_origin("https://admin.example.com")
+        .allow_credentials(true)
+        .build()
+        .expect("valid");
+    let mut builder = PathPolicies::builder()
+        .prefix("/public", public)
+        .prefix("/api", api)
+        .prefix("/api/admin", admin);
+    if fallback {
+        builder = builder.fallback(exact(OTHER));
+    }
+    builder.build().expect("valid prefixes")
+}
+
+#[test]
+fn the_longest_whole_segment_prefix_wins() {
+    let layer = CorsLayer::per_path(paths(true));
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        ("/api", APP, Some(APP)),
+        ("/api/users", APP, Some(APP)),
+        ("/api/users?page=2", APP, Some(APP)),
+        ("/api/admin", APP, None),
+        (
+            "/api/admin/users",
+            "https://admin.example.com",
+            Some("https://admin.example.com"),
+        ),
+        ("/api/administrator", APP, Some(APP)),
+        ("/public/logo.png", "https://anyone.example", Some("*")),
+        ("/public", "https://anyone.example", Some("*")),
+        ("/publicity", "https://anyone.example", None),
+        ("/apiary", APP, None),
+        ("/apiary", OTHER, Some(OTHER)),
+        ("/API/users", APP, None),
+        ("/", OTHER, Some(OTHER)),
+    ];
+    for &(path, origin, expected) in cases {
+        let req = Request::get(path)
+            .header("origin", origin)
+            .body(())
+            .expect("request");
+        let out = through(&layer, req);
+        assert_eq!(acao(&out.headers), expected, "{path} from {origin}");
+        assert!(out.inner_called, "{path}");
+    }
+    // Preflights are judged by their own path's policy and never reach the app.
+    let ok = through(&layer, preflight("/api/users", APP, "PUT"));
+    assert_eq!((ok.status, ok.inner_called), (204, false));
+    let refused = through(&layer, preflight("/public/x", APP, "PUT"));
+    assert_eq!(refused.status, 403, "PUT is not allowed under /public");
+    assert!(!refused.inner_called);
+}
+
+#[test]
+fn an_uncovered_path_gets_no_cors_header_at_all() {
+    let layer = CorsLayer::per_path(paths(false));
+    // The application's own Access-Control-* headers are stripped too.
+    let out = through_inner(&layer, meddling_inner_headers(), get_from(APP));
+    assert!(out.inner_called);
+    let leaked: Vec<_> = out
+        .headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("access-control-"))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
+    // Nothing depends on the origin there: the application's Vary is kept as it is.
+    assert_eq!(out.headers.get(VARY).unwrap(), "Accept-Encoding");
+    let pre = through(&layer, preflight("/data", APP, "PUT"));
+    assert_eq!(pre.status, 403);
+    assert!(!pre.inner_called);
+    assert!(pre
+        .headers
+        .keys()
+        .all(|k| !k.as_str().starts_with("access-control-")));
+    assert_eq!(
+        std::str::from_utf8(&pre.body).unwrap(),
+        "CORS preflight refused: no CORS policy for this path\n"
+    );
+    let (parts, ()) = preflight("/data", APP, "PUT").into_parts();
+    assert_eq!(
+        paths(false).policy_for("/data").evaluate(&parts),
+        Decision::PreflightRefused(Refusal::PathNotCovered)
+    );
+    // No Origin: forwarded untouched.
+    let plain = through(&layer, Request::get("/data").body(()).expect("request"));
+    assert!(plain.inner_called && plain.headers.get(VARY).is_none());
+}
+
+#[test]
+fn bad_prefixes_are_all_reported() {
+    let p = || exact(APP);
+    let err = PathPolicies::builder()
+        .prefix("api", p())
+        .prefix("/api?x=1", p())
+        .prefix("/docs#top", p())
+        .prefix("/api/", p())
+        .prefix("/a b", p())
+        .prefix("/ok", p())
+        .prefix("/ok", p())
+        .build()
+        .expect_err("bad prefixes");
+    let messages: Vec<String> = err.issues().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "path prefix \"api\" does not start with \"/\": did you mean \"/api\"?",
+            "path prefix \"/api?x=1\" holds a query or fragment, which are not part of the path: did you mean \"/api\"?",
+            "path prefix \"/docs#top\" holds a query or fragment, which are not part of the path: did you mean \"/docs\"?",
+            "path prefix \"/api/\" ends with \"/\": write \"/api\", which covers it and every path below it",
+            "path prefix \"/a b\" holds ' ', which a request path never holds unencoded: percent-encode it as the client sends it",
+            "path prefix \"/ok\" is given twice: keep one policy for it",
+        ]
+    );
+    assert!(err
+        .issues()
+        .iter()
+        .all(|i| i.kind() == IssueKind::InvalidPathPrefix));
+    // "/" covers every path.
+    let all = PathPolicies::builder()
+        .prefix("/", exact(OTHER))
+        .prefix("/api", exact(APP))
+        .build()
+        .expect("valid");
+    assert!(all
+        .policy_for("/anything")
+        .evaluate_request(&get_from(OTHER))
+        .is_allowed());
+    assert!(all
+        .policy_for("/api/x")
+        .evaluate_request(&get_from(APP))
+        .is_allowed());
+}
+
+#[tokio::test]
+async fn per_path_through_axum_answers_preflights_of_every_route() {
+    let app = Router::new()
+        .route("/public/status", get(|| async { "ok" }))
+        .route(
+            "/api/items",
+            post(|| async { "created" }).put(|| async { "put" }),
+        )
+        .route("/other", get(|| async { "other" }))
+        .layer(CorsLayer::per_path(paths(false)));
+    let send = |req: Request<axum::body::Body>| {
+        let app = app.clone();
+        async move { app.oneshot(req).await.expect("infallible") }
+    };
+    let pre = |path: &str, origin: &str| {
+        Request::options(path)
+            .header("origin", origin)
+            .header("access-control-request-method", "PUT")
+            .body(axum::body::Body::empty())
+            .expect("request")
+    };
+    let api = send(pre("/api/items", APP)).await;
+    assert_eq!(api.status(), StatusCode::NO_CONTENT);
+    assert_eq!(api.headers().get(ACAC).unwrap(), "true");
+    assert_eq!(
+        send(pre("/api/items", OTHER)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(pre("/other", APP)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let public = send(
+        Request::get("/public/status")
+            .header("origin", "https://anyone.example")
+            .body(axum::body::Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(acao(public.headers()), Some("*"));
+}
+
+/// The trap `per_path` replaces: a CORS layer on one route's handler, or
+/// added to a method router with `route_layer`, never sees the preflight, and
+/// axum answers it 405. (`MethodRouter::layer` also wraps the method
+/// router's fallback, so it does see it.)
+#[tokio::test]
+async fn a_layer_on_one_route_never_sees_the_preflight() {
+    use axum::handler::Handler;
+    let preflight = || {
+        Request::options("/api/items")
+            .header("origin", APP)
+            .header("access-control-request-method", "POST")
+            .body(axum::body::Body::empty())
+            .expect("request")
+    };
+    let traps: [(&str, Router); 2] = [
+        (
+            "route_layer",
+            Router::new().route(
+                "/api/items",
+                post(|| async { "created" }).route_layer(CorsLayer::new(exact(APP))),
+            ),
+        ),
+        (
+            "handler layer",
+            Router::new().route(
+                "/api/items",
+                post((|| async { "created" }).layer(CorsLayer::new(exact(APP)))),
+            ),
+        ),
+    ];
+    for (desc, app) in traps {
+        let response = app.oneshot(preflight()).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{desc}");
+        assert_eq!(acao(response.headers()), None, "{desc}");
+    }
+    let around_the_router = Router::new()
+        .route("/api/items", post(|| async { "created" }))
+        .layer(CorsLayer::new(exact(APP)));
+    let response = around_the_router
+        .oneshot(preflight())
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
+// ------------------------------------------------------ WebSocket guard, same origin
+
+fn guarded(strict: bool) -> CorsPolicy {
+    CorsPolicy::builder()
+        .allow_origin(APP)
+        .guard_websockets(true)
+        .strict(strict)
+        .build()
+        .expect("valid")
+}
+
+fn upgrade(origin: Option<&str>, host: &str) -> http::request::Builder {
+    let mut req = Request::get("/ws")
+        .header("host", host)
+        .header("connection", "keep-alive, Upgrade")
+        .header("upgrade", "WebSocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+    if let Some(origin) = origin {
+        req = req.header("origin", origin);
+    }
+    req
+}
+
+#[test]
+fn the_guard_refuses_upgrades_from_refused_origins_only() {
+    let policy = guarded(false);
+    let cases: &[(&str, Request<()>, bool)] = &[
+        (
+            "allowed origin",
+            upgrade(Some(APP), "api.example.com").body(()).unwrap(),
+            true,
+        ),
+        (
+            "refused origin",
+            upgrade(Some(OTHER), "api.example.com").body(()).unwrap(),
+            false,
+        ),
+        (
+            "null origin",
+            upgrade(Some("null"), "api.example.com").body(()).unwrap(),
+            false,
+        ),
+        (
+            "no origin (not a browser)",
+            upgrade(None, "api.example.com").body(()).unwrap(),
+            true,
+        ),
+        (
+            "same origin by Host, not listed",
+            upgrade(Some("https://api.example.com"), "api.example.com")
+                .body(())
+                .unwrap(),
+            true,
+        ),
+        (
+            "same origin by Host with the default port",
+            upgrade(Some("https://api.example.com"), "api.example.com:443")
+                .body(())
+                .unwrap(),
+            true,
+        ),
+        (
+            "same host, other port",
+            upgrade(Some("https://api.example.com:8443"), "api.example.com")
+                .body(())
+                .unwrap(),
+            false,
+        ),
+        (
+            "same origin by Sec-Fetch-Site",
+            upgrade(Some("https://api.example.com"), "10.0.0.7:8080")
+                .header("sec-fetch-site", "same-origin")
+                .body(())
+                .unwrap(),
+            true,
+        ),
+        (
+            "Sec-Fetch-Site same-site is not same-origin",
+            upgrade(Some(OTHER), "api.example.com")
+                .header("sec-fetch-site", "same-site")
+                .body(())
+                .unwrap(),
+            false,
+        ),
+        (
+            "a proxy rewrote Host",
+            upgrade(Some("https://api.example.com"), "127.0.0.1:8080")
+                .body(())
+                .unwrap(),
+            false,
+        ),
+        (
+            "HTTP/2 extended CONNECT",
+            Request::connect("https://api.example.com/ws")
+                .header("origin", OTHER)
+                .body(())
+                .unwrap(),
+            false,
+        ),
+        (
+            "HTTP/2 extended CONNECT, same origin by authority",
+            Request::connect("https://api.example.com/ws")
+                .header("origin", "https://api.example.com")
+                .body(())
+                .unwrap(),
+            true,
+        ),
+        (
+            "a plain GET from a refused origin is not an upgrade",
+            Request::get("/ws")
+                .header("origin", OTHER)
+                .body(())
+                .unwrap(),
+            true,
+        ),
+    ];
+    for (desc, req, passes) in cases {
+        let req = clone_request(req);
+        let out = call(&policy, plain_inner_headers(), req);
+        assert_eq!(out.inner_called, *passes, "{desc}");
+        assert_eq!(out.status, if *passes { 200 } else { 403 }, "{desc}");
+        if !passes {
+            assert!(
+                std::str::from_utf8(&out.body)
+                    .unwrap()
+                    .starts_with("WebSocket upgrade refused"),
+                "{desc}"
+            );
+            assert!(out
+                .headers
+                .keys()
+                .all(|k| !k.as_str().starts_with("access-control-")));
+        }
+    }
+    // Without the guard, the same refused upgrade reaches the application.
+    let unguarded = exact(APP);
+    let out = call(
+        &unguarded,
+        plain_inner_headers(),
+        upgrade(Some(OTHER), "api.example.com").body(()).unwrap(),
+    );
+    assert!(out.inner_called);
+}
+
+fn clone_request(req: &Request<()>) -> Request<()> {
+    let mut out = Request::new(());
+    *out.method_mut() = req.method().clone();
+    *out.uri_mut() = req.uri().clone();
+    *out.headers_mut() = req.headers().clone();
+    out
+}
+
+#[test]
+fn strict_mode_never_refuses_same_origin_requests() {
+    let policy = CorsPolicy::builder()
+        .allow_origin(APP)
+        .strict(true)
+        .build()
+        .expect("valid");
+    let post = |origin: &str, host: &str| {
+        Request::post("/form")
+            .header("origin", origin)
+            .header("host", host)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(())
+            .expect("request")
+    };
+    let own = call(
+        &policy,
+        plain_inner_headers(),
+        post("https://api.example.com", "api.example.com"),
+    );
+    assert_eq!((own.status, own.inner_called), (200, true));
+    assert_eq!(acao(&own.headers), None, "same-origin needs no CORS header");
+    assert_eq!(
+        policy.evaluate_request(&post("https://api.example.com", "api.example.com")),
+        Decision::SameOrigin
+    );
+    let fetch_site = Request::post("/form")
+        .header("origin", "https://api.example.com")
+        .header("host", "backend:8080")
+        .header("sec-fetch-site", "same-origin")
+        .body(())
+        .expect("request");
+    assert!(call(&policy, plain_inner_headers(), fetch_site).inner_called);
+    let cross = call(
+        &policy,
+        plain_inner_headers(),
+        post(OTHER, "api.example.com"),
+    );
+    assert_eq!((cross.status, cross.inner_called), (403, false));
+    // A look-alike host is not the same origin.
+    let lookalike = call(
+        &policy,
+        plain_inner_headers(),
+        post("https://api.example.com.evil.io", "api.example.com"),
+    );
+    assert_eq!(lookalike.status, 403);
+    // Two Origin headers are never same-origin.
+    let twice = Request::post("/form")
+        .header("origin", "https://api.example.com")
+        .header("origin", "https://api.example.com")
+        .header("host", "api.example.com")
+        .body(())
+        .expect("request");
+    assert_eq!(call(&policy, plain_inner_headers(), twice).status, 403);
+}
+
+/// A real axum WebSocket route on loopback: the handshake from a refused
+/// origin gets 403 and the handler never runs.
+#[tokio::test]
+async fn the_guard_in_front_of_a_real_axum_websocket_route() {
+    let upgrades = Arc::new(AtomicUsize::new(0));
+    let counter = upgrades.clone();
+    let app = Router::new()
+        .route(
+            "/ws",
+            any(move |ws: WebSocketUpgrade| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    ws.on_upgrade(|mut socket| async move {
+                        let _ = socket.send(Message::Text("hello".into())).await;
+                    })
+                }
+            }),
+        )
+        .route("/form", post(|| async { "posted".into_response() }))
+        .layer(CorsLayer::new(guarded(true)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let handshake = |origin: Option<String>| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let origin = origin
+            .map(|o| format!("Origin: {o}\r\n"))
+            .unwrap_or_default();
+        let request = format!(
+            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{origin}\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut buf = vec![0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("answer within 5 s")
+            .expect("read");
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        text.lines().next().unwrap_or_default().to_owned()
+    };
+    assert_eq!(
+        handshake(Some(APP.into())).await,
+        "HTTP/1.1 101 Switching Protocols"
+    );
+    assert_eq!(upgrades.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        handshake(Some(OTHER.into())).await,
+        "HTTP/1.1 403 Forbidden"
+    );
+    assert_eq!(upgrades.load(Ordering::SeqCst), 1, "handler not called");
+    // The page's own origin, not listed in the policy.
+    assert_eq!(
+        handshake(Some(format!("http://{addr}"))).await,
+        "HTTP/1.1 101 Switching Protocols"
+    );
+    assert_eq!(handshake(None).await, "HTTP/1.1 101 Switching Protocols");
+    assert_eq!(upgrades.load(Ordering::SeqCst), 3);
+    server.abort();
+}
