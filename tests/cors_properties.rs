@@ -402,10 +402,25 @@ fn policy_strategy() -> impl Strategy<Value = PolicyDesc> {
         )
 }
 
+/// An origin predicate as the builder takes it.
+type PredicateFn = Box<dyn Fn(&Origin<'_>, &http::request::Parts) -> bool + Send + Sync>;
+
 fn build_policy(p: &PolicyDesc) -> Result<CorsPolicy, PolicyError> {
+    let predicate = p
+        .predicate
+        .as_ref()
+        .map(|f| Box::new(f.function()) as PredicateFn);
+    build_policy_with(p, predicate)
+}
+
+/// [`build_policy`] with `predicate` in place of the description's own.
+fn build_policy_with(
+    p: &PolicyDesc,
+    predicate: Option<PredicateFn>,
+) -> Result<CorsPolicy, PolicyError> {
     let mut b = CorsPolicy::builder();
-    if let Some(predicate) = &p.predicate {
-        b = b.allow_origin_fn(predicate.function());
+    if let Some(predicate) = predicate {
+        b = b.allow_origin_fn(predicate);
     }
     if p.any {
         b = b.allow_any_origin();
@@ -1206,94 +1221,44 @@ fn realize_logged(
     cov: &mut Coverage,
 ) -> Result<Built, TestCaseError> {
     let (desc, policy) = realize(p, cov)?;
-    // Rebuild with a logging predicate: the same meaning, plus the witness.
-    let policy = match &desc.predicate {
-        None => policy,
-        Some(predicate) => {
-            let f = predicate.function();
-            let lists = desc.clone();
-            let log = Arc::clone(log);
-            let mut builder_desc = desc.clone();
-            builder_desc.predicate = None;
-            let witness = move |origin: &Origin<'_>, parts: &http::request::Parts| {
-                let raw = origin.as_str();
-                let problem = match parse_serialized_origin(raw) {
-                    None => Some("an origin the reference calls malformed".to_owned()),
-                    Some(r)
-                        if r.scheme != origin.scheme()
-                            || r.host != origin.host()
-                            || r.port != origin.port() =>
-                    {
-                        Some(format!(
-                            "parsed as ({}, {}, {:?})",
-                            origin.scheme(),
-                            origin.host(),
-                            origin.port()
-                        ))
-                    }
-                    Some(_) if reference_lists_allow(&lists, raw) => {
-                        Some("an origin the lists already allow".to_owned())
-                    }
-                    Some(_) => None,
-                };
-                if let Some(problem) = problem {
-                    if let Ok(mut log) = log.lock() {
-                        log.push(format!("predicate called with {raw:?}: {problem}"));
-                    }
-                }
-                f(origin, parts)
-            };
-            let _ = policy;
-            build_with(&builder_desc, witness)?
+    let Some(predicate) = &desc.predicate else {
+        return Ok(Built { desc, policy });
+    };
+    // The same predicate again, wrapped to log any call it should never get.
+    let f = predicate.function();
+    let lists = desc.clone();
+    let log = Arc::clone(log);
+    let witness = move |origin: &Origin<'_>, parts: &http::request::Parts| {
+        let raw = origin.as_str();
+        let problem = match parse_serialized_origin(raw) {
+            None => Some("an origin the reference calls malformed".to_owned()),
+            Some(r)
+                if r.scheme != origin.scheme()
+                    || r.host != origin.host()
+                    || r.port != origin.port() =>
+            {
+                Some(format!(
+                    "parsed as ({}, {}, {:?})",
+                    origin.scheme(),
+                    origin.host(),
+                    origin.port()
+                ))
+            }
+            Some(_) if reference_lists_allow(&lists, raw) => {
+                Some("an origin the lists already allow".to_owned())
+            }
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            if let Ok(mut log) = log.lock() {
+                log.push(format!("predicate called with {raw:?}: {problem}"));
+            }
         }
+        f(origin, parts)
     };
+    let policy = build_policy_with(&desc, Some(Box::new(witness)))
+        .map_err(|e| TestCaseError::fail(format!("policy {desc:?} must build: {e}")))?;
     Ok(Built { desc, policy })
-}
-
-/// [`build_policy`] of `p` (without predicate) plus `predicate`.
-fn build_with<F>(p: &PolicyDesc, predicate: F) -> Result<CorsPolicy, TestCaseError>
-where
-    F: Fn(&Origin<'_>, &http::request::Parts) -> bool + Send + Sync + 'static,
-{
-    let mut b = CorsPolicy::builder().allow_origin_fn(predicate);
-    if !p.exact.is_empty() {
-        b = b.allow_origins(p.exact.iter());
-    }
-    for pattern in &p.patterns {
-        b = b.allow_origin_pattern(pattern.text());
-    }
-    #[cfg(feature = "regex")]
-    for r in &p.regexes {
-        b = b.allow_origin_regex(r.text());
-    }
-    if p.allow_null {
-        b = b.allow_null_origin();
-    }
-    if !p.methods.is_empty() {
-        b = b.allow_methods(p.methods.iter().copied());
-    }
-    if !p.headers.is_empty() {
-        b = b.allow_headers(p.headers.iter().copied());
-    }
-    if !p.expose.is_empty() {
-        b = b.expose_headers(p.expose.iter().copied());
-    }
-    if let Some(secs) = p.max_age {
-        b = b.max_age(Duration::from_secs(secs));
-    }
-    let status = if p.status_200 {
-        StatusCode::OK
-    } else {
-        StatusCode::NO_CONTENT
-    };
-    b.allow_credentials(p.credentials)
-        .allow_private_network(p.private_network)
-        .explain_preflight_refusals(p.explain)
-        .strict(p.strict)
-        .guard_websockets(p.guard_websockets)
-        .preflight_status(status)
-        .build()
-        .map_err(|e| TestCaseError::fail(format!("policy {p:?} must build: {e}")))
 }
 
 /// The entries (prefix, policy) and fallback of a per-path layer.
