@@ -23,7 +23,7 @@ use std::fmt;
 /// assert_eq!(err.issues()[0].kind(), IssueKind::AnyOriginWithCredentials);
 /// assert!(err.to_string().contains("allow_credentials(true)"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PolicyError {
     issues: Vec<Issue>,
 }
@@ -54,7 +54,28 @@ impl fmt::Display for PolicyError {
     }
 }
 
+/// The same readable list as `Display`: `fn main() -> Result<(), Box<dyn Error>>`
+/// prints an error with `Debug`, and a derived one would be a single line of
+/// escaped quotes.
+impl fmt::Debug for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 impl std::error::Error for PolicyError {}
+
+/// The builder list a value came from, for [`Issue`]s about one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum List {
+    Origins,
+    Patterns,
+    #[cfg_attr(not(feature = "regex"), allow(dead_code))]
+    Regexes,
+    Methods,
+    Headers,
+    Expose,
+}
 
 /// One problem in a CORS configuration: what kind, the offending input, and
 /// how to fix it.
@@ -63,6 +84,10 @@ pub struct Issue {
     kind: IssueKind,
     input: String,
     message: String,
+    /// The configuration field or environment variable the input came from.
+    field: Option<String>,
+    /// The builder list and position of the input, when the issue is about one entry.
+    entry: Option<(List, usize)>,
 }
 
 impl Issue {
@@ -75,7 +100,31 @@ impl Issue {
             kind,
             input: input.into(),
             message: message.into(),
+            field: None,
+            entry: None,
         }
+    }
+
+    /// Records which entry of a builder list the issue is about.
+    pub(crate) fn at(mut self, list: List, index: usize) -> Self {
+        self.entry = Some((list, index));
+        self
+    }
+
+    pub(crate) fn entry(&self) -> Option<(List, usize)> {
+        self.entry
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The same issue, named after the configuration field or variable it
+    /// came from, with its message rewritten for that source.
+    pub(crate) fn located(mut self, field: Option<String>, message: String) -> Self {
+        self.field = field;
+        self.message = message;
+        self
     }
 
     /// The class of problem.
@@ -88,10 +137,22 @@ impl Issue {
     pub fn input(&self) -> &str {
         &self.input
     }
+
+    /// Where the input came from, for issues found by
+    /// [`CorsConfig`](crate::CorsConfig): the field and position
+    /// (`allow_origins[1]`) or the environment variable
+    /// (`CORS_ALLOW_ORIGINS[1]`, `CORS_MAX_AGE`). `None` for issues found by
+    /// the builder, and for problems of a combination of settings.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
 }
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
         f.write_str(&self.message)
     }
 }
@@ -143,4 +204,11 @@ pub enum IssueKind {
     /// with `/`, holds `?`, `#` or a character not allowed in a path, ends
     /// with `/`, or appears twice.
     InvalidPathPrefix,
+    /// A [`CorsConfig`](crate::CorsConfig) value that does not parse (an
+    /// environment variable that is not `true`/`false` or not a number), or
+    /// one that needs a crate feature that is off.
+    InvalidSetting,
+    /// An environment variable with the configuration's prefix that names no
+    /// setting (a misspelling would otherwise be ignored silently).
+    UnknownSetting,
 }

@@ -4,7 +4,7 @@
 use http::header::GetAll;
 use http::HeaderValue;
 
-use crate::policy::Refusal;
+use crate::refusal::{Refusal, Refused};
 
 /// Largest total size, over all lines, of `Access-Control-Request-Headers`
 /// that is parsed. Browsers send the sorted, comma-joined list of the
@@ -70,6 +70,53 @@ pub(crate) fn is_safelisted_method(m: &[u8]) -> bool {
 pub(crate) const NORMALIZED_METHODS: [&str; 6] =
     ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
 
+/// The methods of the IANA HTTP Method Registry, in their registered
+/// (uppercase) spelling. A configured method equal to one of them but for
+/// case is a typo: methods compare byte for byte, so it matches nothing that
+/// clients send.
+pub(crate) const REGISTERED_METHODS: [&str; 40] = [
+    "ACL",
+    "BASELINE-CONTROL",
+    "BIND",
+    "CHECKIN",
+    "CHECKOUT",
+    "CONNECT",
+    "COPY",
+    "DELETE",
+    "GET",
+    "HEAD",
+    "LABEL",
+    "LINK",
+    "LOCK",
+    "MERGE",
+    "MKACTIVITY",
+    "MKCALENDAR",
+    "MKCOL",
+    "MKREDIRECTREF",
+    "MKWORKSPACE",
+    "MOVE",
+    "OPTIONS",
+    "ORDERPATCH",
+    "PATCH",
+    "POST",
+    "PRI",
+    "PROPFIND",
+    "PROPPATCH",
+    "PUT",
+    "QUERY",
+    "REBIND",
+    "REPORT",
+    "SEARCH",
+    "TRACE",
+    "UNBIND",
+    "UNCHECKOUT",
+    "UNLINK",
+    "UNLOCK",
+    "UPDATE",
+    "UPDATEREDIRECTREF",
+    "VERSION-CONTROL",
+];
+
 /// Forbidden methods (Fetch `#forbidden-method`): browsers never send them.
 pub(crate) fn is_forbidden_method(m: &str) -> bool {
     ["CONNECT", "TRACE", "TRACK"]
@@ -121,31 +168,34 @@ pub(crate) fn is_forbidden_response_header(name: &str) -> bool {
 /// The total size is checked against [`MAX_REQUEST_HEADERS_LEN`] before any
 /// element is read. Stops at the first element that is not a token
 /// ([`Refusal::HeadersMalformed`]) or that `allowed` rejects
-/// ([`Refusal::HeaderNotAllowed`]).
+/// ([`Refusal::HeaderNotAllowed`]), and locates it in the request.
 pub(crate) fn check_request_headers(
     lines: GetAll<'_, HeaderValue>,
     mut allowed: impl FnMut(&[u8]) -> bool,
-) -> Result<(), Refusal> {
+) -> Result<(), Refused> {
     let mut total = 0usize;
     for (i, line) in lines.iter().enumerate() {
         // One separator byte between lines, as if they were joined.
         total += line.len() + 1;
         if total > MAX_REQUEST_HEADERS_LEN + 1 || i == MAX_REQUEST_HEADERS_LINES {
-            return Err(Refusal::HeadersTooLong);
+            return Err(Refused::bare(Refusal::HeadersTooLong));
         }
     }
-    for line in lines.iter() {
-        for_each_list_element(line.as_bytes(), &mut allowed)?;
+    for (n, line) in lines.iter().enumerate() {
+        for_each_list_element(line.as_bytes(), &mut allowed)
+            .map_err(|(refusal, start, end)| Refused::headers(refusal, n, start, end))?;
     }
     Ok(())
 }
 
 /// One pass over one line of a `#field-name` list: `OWS name OWS` elements
-/// separated by commas, empty elements skipped (RFC 9110 §5.6.1).
+/// separated by commas, empty elements skipped (RFC 9110 §5.6.1). A refusal
+/// comes with the byte range of its element: the refused name, or the
+/// element up to and including the byte where parsing stopped.
 fn for_each_list_element(
     bytes: &[u8],
     allowed: &mut impl FnMut(&[u8]) -> bool,
-) -> Result<(), Refusal> {
+) -> Result<(), (Refusal, usize, usize)> {
     let is_ows = |b: u8| b == b' ' || b == b'\t';
     let mut i = 0;
     loop {
@@ -162,10 +212,10 @@ fn for_each_list_element(
         }
         // Only a comma or the end may follow an element.
         if i < bytes.len() && bytes[i] != b',' {
-            return Err(Refusal::HeadersMalformed);
+            return Err((Refusal::HeadersMalformed, start, i + 1));
         }
         if end > start && !allowed(&bytes[start..end]) {
-            return Err(Refusal::HeaderNotAllowed);
+            return Err((Refusal::HeaderNotAllowed, start, end));
         }
         if i >= bytes.len() {
             return Ok(());
@@ -221,6 +271,7 @@ mod tests {
             true
         })
         .map(|()| seen)
+        .map_err(|r| r.refusal())
     }
 
     #[test]
@@ -290,7 +341,9 @@ mod tests {
             calls += 1;
             n != b"b"
         });
-        assert_eq!(r, Err(Refusal::HeaderNotAllowed));
+        let refused = r.expect_err("b is refused");
+        assert_eq!(refused.refusal(), Refusal::HeaderNotAllowed);
+        assert_eq!(refused.subject(&map), Some(&b"b"[..]));
         assert_eq!(calls, 2);
     }
 }

@@ -3,7 +3,8 @@
 use tower_layer::Layer;
 
 use crate::policy::{CorsPolicy, PathPolicies, PolicyHandle, Source};
-use crate::service::CorsService;
+use crate::refusal::RefusalReport;
+use crate::service::{CorsService, OnRefusal};
 
 /// A [`Layer`] that wraps services in [`CorsService`], applying one
 /// [`CorsPolicy`], a policy replaced at run time ([`reloadable`](Self::reloadable)),
@@ -26,6 +27,7 @@ use crate::service::CorsService;
 #[must_use]
 pub struct CorsLayer {
     source: Source,
+    on_refusal: Option<OnRefusal>,
 }
 
 impl CorsLayer {
@@ -33,6 +35,7 @@ impl CorsLayer {
     pub fn new(policy: CorsPolicy) -> Self {
         Self {
             source: Source::Fixed(policy),
+            on_refusal: None,
         }
     }
 
@@ -95,6 +98,7 @@ impl CorsLayer {
         let handle = PolicyHandle::new(policy);
         let layer = Self {
             source: Source::Reloadable(handle.clone()),
+            on_refusal: None,
         };
         (layer, handle)
     }
@@ -125,7 +129,45 @@ impl CorsLayer {
     pub fn per_path(paths: PathPolicies) -> Self {
         Self {
             source: Source::Paths(paths),
+            on_refusal: None,
         }
+    }
+
+    /// Calls `f` with every refused request, for metrics or an audit log:
+    /// the [`RefusalReport`] gives the request's method, path and origin, the
+    /// [`Refusal`](crate::Refusal) and its subject (the refused origin,
+    /// method or header name), and `Display`s as one escaped log line.
+    ///
+    /// Works with every constructor ([`new`](Self::new),
+    /// [`reloadable`](Self::reloadable), [`per_path`](Self::per_path)); a
+    /// second call replaces the first hook. `f` runs on the request path,
+    /// before the answer: keep it short (count, or hand the line to a
+    /// logger). Requests without `Origin` and same-origin requests are not
+    /// refusals and never reach it. Without a hook the layer does no work for
+    /// it.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use axum::{routing::get, Router};
+    /// use tower_cors::{CorsLayer, CorsPolicy};
+    ///
+    /// let refused = Arc::new(AtomicU64::new(0));
+    /// let counter = refused.clone();
+    /// let policy = CorsPolicy::builder().allow_origin("https://app.example.com").build()?;
+    /// let layer = CorsLayer::new(policy).on_refusal(move |report| {
+    ///     counter.fetch_add(1, Ordering::Relaxed);
+    ///     eprintln!("{report}"); // escaped: safe for any log
+    /// });
+    /// let app: Router = Router::new().route("/", get(|| async { "hi" })).layer(layer);
+    /// # Ok::<(), tower_cors::PolicyError>(())
+    /// ```
+    pub fn on_refusal<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&RefusalReport<'_>) + Send + Sync + 'static,
+    {
+        self.on_refusal = Some(OnRefusal::new(f));
+        self
     }
 }
 
@@ -133,6 +175,6 @@ impl<S> Layer<S> for CorsLayer {
     type Service = CorsService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CorsService::from_source(inner, self.source.clone())
+        CorsService::from_source(inner, self.source.clone(), self.on_refusal.clone())
     }
 }

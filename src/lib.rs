@@ -41,14 +41,29 @@
 //! # Ok::<(), tower_cors::PolicyError>(())
 //! ```
 //!
-//! See [`docs::ordering`] for where the layer goes, and the
+//! - [`CorsConfig`] holds a policy as plain data, read from environment
+//!   variables ([`CorsConfig::from_env`]) or a configuration file (feature
+//!   `serde`), so each environment has its own allow-list without a rebuild.
+//!
+//! See [`docs::ordering`] for where the layer goes,
+//! [`docs::production_checklist`] before going live, the `examples/`
+//! directory of the repository for runnable servers (`axum_basic`,
+//! `axum_with_auth`, `from_env`, `demo`), and the
 //! [Fetch standard](https://fetch.spec.whatwg.org/#http-cors-protocol) for
 //! the protocol.
 //!
 //! # Features
 //!
-//! - `regex`: [`PolicyBuilder::allow_origin_regex`], anchored regular
-//!   expressions over the whole origin.
+//! None is on by default; the default build depends only on `http`,
+//! `http-body`, `bytes`, `tower-layer`, `tower-service`, `pin-project-lite`,
+//! `psl` and `idna`.
+//!
+//! - `regex`: `allow_origin_regex` on [`PolicyBuilder`], anchored regular
+//!   expressions over the whole origin (the `regex` crate).
+//! - `tracing`: a `debug` event (target `tower_cors`) for every refused
+//!   request, with the request's values escaped (the `tracing` crate).
+//! - `serde`: `Serialize` and `Deserialize` for [`CorsConfig`], unknown
+//!   fields refused (the `serde` crate).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
@@ -56,6 +71,7 @@
 )]
 
 mod body;
+mod config;
 mod error;
 mod future;
 mod headers;
@@ -64,17 +80,20 @@ mod matcher;
 mod origin;
 mod policy;
 mod punycode;
+mod refusal;
 mod service;
 
 pub use body::CorsBody;
+pub use config::CorsConfig;
 pub use error::{Issue, IssueKind, PolicyError};
 pub use future::ResponseFuture;
 pub use layer::CorsLayer;
 pub use origin::Origin;
 pub use policy::{
     CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
-    PolicyHandle, Refusal,
+    PolicyHandle, Verdict,
 };
+pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused};
 pub use service::CorsService;
 
 #[cfg(doctest)]
@@ -88,4 +107,6 @@ pub mod docs {
 
     #[doc = include_str!("../docs/migrating-from-tower-http.md")]
     pub mod migrating_from_tower_http {}
+    #[doc = include_str!("../docs/production-checklist.md")]
+    pub mod production_checklist {}
 }

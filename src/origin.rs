@@ -337,10 +337,15 @@ pub(crate) fn split_config_origin(input: &str) -> Result<ConfigOrigin, String> {
     if trimmed.len() != input.len() {
         fixes.push("remove the surrounding whitespace");
     }
-    let Some((scheme, rest)) = trimmed.split_once("://") else {
-        let example = trimmed.trim_end_matches('/');
+    if trimmed.is_empty() {
         return Err(format!(
-            "{input:?} is not an origin: add the scheme, e.g. \"https://{example}\""
+            "{input:?} is empty: remove it, or write an origin as browsers send it, e.g. \"https://app.example.com\""
+        ));
+    }
+    let Some((scheme, rest)) = trimmed.split_once("://") else {
+        return Err(format!(
+            "{input:?} is not an origin: {}",
+            add_scheme_hint(trimmed)
         ));
     };
     if scheme.is_empty() || !is_scheme(scheme.to_ascii_lowercase().as_bytes()) {
@@ -407,6 +412,27 @@ pub(crate) fn split_config_origin(input: &str) -> Result<ConfigOrigin, String> {
         port,
         fixes,
     })
+}
+
+/// The fix for an origin or pattern written without a scheme: `http://` for
+/// localhost and loopback addresses (development servers are plain HTTP),
+/// `https://` otherwise.
+pub(crate) fn add_scheme_hint(without_scheme: &str) -> String {
+    let example = without_scheme.trim_end_matches('/');
+    let host = match example.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => example.rsplit_once(':').map_or(example, |(h, _)| h),
+    };
+    let host = host.trim_start_matches("*.").to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+        || host.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback());
+    if loopback {
+        format!("add the scheme, e.g. \"http://{example}\" (development servers on localhost are plain HTTP)")
+    } else {
+        format!("add the scheme, e.g. \"https://{example}\"")
+    }
 }
 
 /// Lowercases, converts to punycode and validates a configured DNS or IPv4 host.

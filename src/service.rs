@@ -3,12 +3,18 @@
 
 use std::task::{Context, Poll};
 
-use http::{Request, Response};
+use std::fmt;
+use std::sync::Arc;
+
+use http::{HeaderMap, Method, Request, Response, Uri};
 use tower_service::Service;
 
 use crate::body::CorsBody;
 use crate::future::ResponseFuture;
-use crate::policy::{Action, CorsPolicy, Source};
+use crate::policy::{Action, CorsPolicy, Decision, Source};
+#[cfg(feature = "tracing")]
+use crate::refusal::Escaped;
+use crate::refusal::RefusalReport;
 
 /// A service applying a [`CorsPolicy`] to an inner service; made by
 /// [`CorsLayer`](crate::CorsLayer).
@@ -26,16 +32,21 @@ use crate::policy::{Action, CorsPolicy, Source};
 pub struct CorsService<S> {
     inner: S,
     source: Source,
+    on_refusal: Option<OnRefusal>,
 }
 
 impl<S> CorsService<S> {
     /// Wraps `inner` with `policy`.
     pub fn new(inner: S, policy: CorsPolicy) -> Self {
-        Self::from_source(inner, Source::Fixed(policy))
+        Self::from_source(inner, Source::Fixed(policy), None)
     }
 
-    pub(crate) fn from_source(inner: S, source: Source) -> Self {
-        Self { inner, source }
+    pub(crate) fn from_source(inner: S, source: Source, on_refusal: Option<OnRefusal>) -> Self {
+        Self {
+            inner,
+            source,
+            on_refusal,
+        }
     }
 
     /// The inner service.
@@ -67,9 +78,10 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let hook = self.on_refusal.as_ref();
         match &self.source {
-            Source::Fixed(policy) => serve(&mut self.inner, policy, req),
-            source => serve_from(&mut self.inner, source, req),
+            Source::Fixed(policy) => serve(&mut self.inner, policy, hook, req),
+            source => serve_from(&mut self.inner, source, hook, req),
         }
     }
 }
@@ -79,6 +91,7 @@ where
 fn serve_from<S, ReqBody, ResBody>(
     inner: &mut S,
     source: &Source,
+    hook: Option<&OnRefusal>,
     req: Request<ReqBody>,
 ) -> ResponseFuture<S::Future>
 where
@@ -94,7 +107,24 @@ where
         }
         Source::Paths(paths) => paths.policy_for(req.uri().path()),
     };
-    serve(inner, policy, req)
+    serve(inner, policy, hook, req)
+}
+
+/// The [`on_refusal`](crate::CorsLayer::on_refusal) hook: called with
+/// every refused request.
+#[derive(Clone)]
+pub(crate) struct OnRefusal(Arc<dyn Fn(&RefusalReport<'_>) + Send + Sync>);
+
+impl OnRefusal {
+    pub(crate) fn new(f: impl Fn(&RefusalReport<'_>) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for OnRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OnRefusal(..)")
+    }
 }
 
 /// Applies one policy to one request.
@@ -102,16 +132,17 @@ where
 fn serve<S, ReqBody, ResBody>(
     inner: &mut S,
     policy: &CorsPolicy,
+    hook: Option<&OnRefusal>,
     req: Request<ReqBody>,
 ) -> ResponseFuture<S::Future>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
     if policy.needs_parts() {
-        return serve_parts(inner, policy, req);
+        return serve_parts(inner, policy, hook, req);
     }
     let decision = policy.decide(req.method(), req.uri(), req.headers(), None);
-    trace(&decision, req.headers());
+    observe(hook, &decision, req.method(), req.uri(), req.headers());
     match policy.action(decision, req.method(), req.headers(), None) {
         Action::Answer(answer) => {
             let (status, headers, body) = policy.answer(answer);
@@ -129,6 +160,7 @@ where
 fn serve_parts<S, ReqBody, ResBody>(
     inner: &mut S,
     policy: &CorsPolicy,
+    hook: Option<&OnRefusal>,
     req: Request<ReqBody>,
 ) -> ResponseFuture<S::Future>
 where
@@ -136,7 +168,7 @@ where
 {
     let (parts, body) = req.into_parts();
     let decision = policy.evaluate(&parts);
-    trace(&decision, &parts.headers);
+    observe(hook, &decision, &parts.method, &parts.uri, &parts.headers);
     match policy.action(decision, &parts.method, &parts.headers, Some(&parts)) {
         Action::Answer(answer) => {
             let (status, headers, body) = policy.answer(answer);
@@ -150,18 +182,40 @@ where
     }
 }
 
+/// Reports a refusal to the hook and, with feature `tracing`, as an event.
+/// Without either, one test of a null pointer: nothing else runs.
 #[inline(always)]
-fn trace(decision: &crate::Decision, headers: &http::HeaderMap) {
-    #[cfg(feature = "tracing")]
-    if let Some(refusal) = decision.refusal() {
-        tracing::debug!(
-            target: "tower_cors",
-            origin = %crate::policy::Escaped(headers.get(http::header::ORIGIN)),
-            preflight = decision.is_preflight(),
-            reason = %refusal,
-            "CORS request refused",
-        );
-    }
+fn observe(
+    hook: Option<&OnRefusal>,
+    decision: &Decision,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) {
     #[cfg(not(feature = "tracing"))]
-    let _ = (decision, headers);
+    if hook.is_none() {
+        return;
+    }
+    if let Some(refused) = decision.refused() {
+        let report = RefusalReport::new(refused, decision.is_preflight(), method, uri, headers);
+        refused_request(hook, &report);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn refused_request(hook: Option<&OnRefusal>, report: &RefusalReport<'_>) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        target: "tower_cors",
+        origin = %Escaped::value(report.origin()),
+        path = %Escaped::bare(report.path().as_bytes(), 256),
+        preflight = report.is_preflight(),
+        reason = %report.refusal(),
+        refused = %report.subject().map_or(Escaped::NONE, Escaped::quoted),
+        "CORS request refused",
+    );
+    if let Some(hook) = hook {
+        (hook.0)(report);
+    }
 }

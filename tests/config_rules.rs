@@ -42,6 +42,12 @@ fn origins_must_be_in_browser_serialization() {
         ("whitespace", " https://example.com", "\" https://example.com\" is not an origin as browsers send it (remove the surrounding whitespace): did you mean \"https://example.com\"?"),
         ("ipv6 not canonical", "http://[0:0:0:0:0:0:0:1]:8080", "\"http://[0:0:0:0:0:0:0:1]:8080\" is not an origin as browsers send it (write the IPv6 address in its canonical form): did you mean \"http://[::1]:8080\"?"),
         ("no scheme", "example.com", "\"example.com\" is not an origin: add the scheme, e.g. \"https://example.com\""),
+        ("localhost without scheme", "localhost:5173", "\"localhost:5173\" is not an origin: add the scheme, e.g. \"http://localhost:5173\" (development servers on localhost are plain HTTP)"),
+        ("loopback IPv4 without scheme", "127.0.0.1:8080", "\"127.0.0.1:8080\" is not an origin: add the scheme, e.g. \"http://127.0.0.1:8080\" (development servers on localhost are plain HTTP)"),
+        ("loopback IPv6 without scheme", "[::1]:3000", "\"[::1]:3000\" is not an origin: add the scheme, e.g. \"http://[::1]:3000\" (development servers on localhost are plain HTTP)"),
+        ("dev subdomain of localhost", "app.localhost:3000", "\"app.localhost:3000\" is not an origin: add the scheme, e.g. \"http://app.localhost:3000\" (development servers on localhost are plain HTTP)"),
+        ("empty", "", "\"\" is empty: remove it, or write an origin as browsers send it, e.g. \"https://app.example.com\""),
+        ("blank", "  ", "\"  \" is empty: remove it, or write an origin as browsers send it, e.g. \"https://app.example.com\""),
         ("userinfo", "https://user@example.com", "\"https://user@example.com\" is not an origin: remove the user info before \"@\" (browsers never send it)"),
         ("bad port", "https://example.com:http", "\"https://example.com:http\" is not an origin: \"http\" is not a port number"),
         ("null spelled as origin", "null", "\"null\" is not an exact origin: use allow_null_origin() to opt in to the opaque origin"),
@@ -222,6 +228,8 @@ fn methods_must_be_valid_tokens() {
         ("forbidden", "CONNECT", "\"CONNECT\" is a forbidden method that browsers never send: remove it"),
         ("forbidden any case", "trace", "\"trace\" is a forbidden method that browsers never send: remove it"),
         ("normalized method in lowercase", "put", "\"put\" is upper-cased by browsers before sending, so it never matches: did you mean \"PUT\"?"),
+        ("registered method in lowercase", "patch", "\"patch\" is the registered method \"PATCH\" in another case: methods compare byte for byte and clients send \"PATCH\", so \"patch\" would refuse them: did you mean \"PATCH\"?"),
+        ("registered method in mixed case", "Propfind", "\"Propfind\" is the registered method \"PROPFIND\" in another case: methods compare byte for byte and clients send \"PROPFIND\", so \"Propfind\" would refuse them: did you mean \"PROPFIND\"?"),
     ];
     for (desc, input, message) in cases {
         assert_issue(
@@ -232,10 +240,10 @@ fn methods_must_be_valid_tokens() {
             message,
         );
     }
-    // Non-normalized methods are compared byte-exactly, so lowercase is legitimate.
+    // Extension methods are compared byte-exactly, so lowercase is legitimate.
     origin("https://a.example")
         .allow_methods([Method::PATCH])
-        .allow_methods(["patch", "PROPFIND"])
+        .allow_methods(["purge", "PROPFIND"])
         .build()
         .expect("custom methods");
 }
@@ -385,4 +393,32 @@ fn policy_is_cheap_to_clone_and_thread_safe() {
     assert_traits::<CorsPolicy>();
     assert_traits::<tower_cors::CorsLayer>();
     assert_traits::<PolicyError>();
+}
+
+#[test]
+fn patterns_without_scheme_say_so() {
+    let pattern = |p: &str| CorsPolicy::builder().allow_origin_pattern(p);
+    let cases = [
+        ("subdomain pattern", "*.example.com", "\"*.example.com\" is not a valid origin pattern: add the scheme, e.g. \"https://*.example.com\""),
+        ("localhost port pattern", "localhost:*", "\"localhost:*\" is not a valid origin pattern: add the scheme, e.g. \"http://localhost:*\" (development servers on localhost are plain HTTP)"),
+        ("empty", "", "\"\" is not a valid origin pattern: it is empty: write a pattern such as \"https://*.example.com\""),
+    ];
+    for (desc, input, message) in cases {
+        assert_issue(
+            desc,
+            pattern(input),
+            IssueKind::InvalidPattern,
+            input,
+            message,
+        );
+    }
+}
+
+#[test]
+fn policy_error_debug_prints_the_readable_list() {
+    // `fn main() -> Result<(), Box<dyn Error>>` prints errors with Debug.
+    let err = error(origin("https://a.example/").allow_methods(["patch"]));
+    let boxed: Box<dyn std::error::Error> = Box::new(err.clone());
+    assert_eq!(format!("{boxed:?}"), err.to_string());
+    assert!(!format!("{err:?}").contains("Issue {"), "{err:?}");
 }

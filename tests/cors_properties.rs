@@ -258,7 +258,7 @@ struct PolicyDesc {
 }
 
 const METHOD_POOL: &[&str] = &[
-    "PUT", "DELETE", "PATCH", "patch", "OPTIONS", "CUSTOM", "GET", "*",
+    "PUT", "DELETE", "PATCH", "purge", "OPTIONS", "CUSTOM", "GET", "*",
 ];
 const HEADER_POOL: &[&str] = &[
     "content-type",
@@ -585,7 +585,7 @@ const PREFIX_POOL: &[&str] = &[
 
 const REQUEST_METHODS: &[&str] = &[
     "GET", "GET", "GET", "HEAD", "POST", "POST", "POST", "PUT", "PUT", "DELETE", "delete", "PATCH",
-    "patch", "OPTIONS", "CUSTOM",
+    "patch", "purge", "PURGE", "OPTIONS", "CUSTOM",
 ];
 
 const REQUEST_HEADERS: &[(&str, &str)] = &[

@@ -26,7 +26,7 @@ fn policy() -> CorsPolicy {
         .allow_origin(APP)
         .allow_origin_pattern("https://*.tenant.example.com")
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_methods(["patch"])
+        .allow_methods(["purge"])
         .allow_headers(["content-type", "authorization", "x-request-id"])
         .expose_headers(["x-request-id"])
         .allow_credentials(true)
@@ -153,7 +153,7 @@ async fn preflight_allowed_is_answered_without_calling_inner() {
     assert!(body.is_empty());
     assert_eq!(values(&headers, ACAO), [APP]);
     assert_eq!(values(&headers, ACAC), ["true"]);
-    assert_eq!(values(&headers, ACAM), ["GET, POST, PUT, DELETE, patch"]);
+    assert_eq!(values(&headers, ACAM), ["GET, POST, PUT, DELETE, purge"]);
     assert_eq!(
         values(&headers, ACAH),
         ["content-type, authorization, x-request-id"]
@@ -244,11 +244,12 @@ async fn preflight_refused_gets_403_without_cors_headers() {
         ),
     ];
     for (desc, req, refusal) in cases {
-        assert_eq!(
-            policy().evaluate_request(&req),
-            Decision::PreflightRefused(refusal),
-            "{desc}"
+        let decision = policy().evaluate_request(&req);
+        assert!(
+            matches!(decision, Decision::PreflightRefused(_)),
+            "{desc}: {decision:?}"
         );
+        assert_eq!(decision.refusal(), Some(refusal), "{desc}");
         let inner = Inner::new(200);
         let (status, headers, body) = inner.send(&policy(), req).await;
         assert_eq!(inner.calls(), 0, "{desc}: inner called");
@@ -435,7 +436,9 @@ async fn vary_is_merged_never_overwritten_or_duplicated() {
 #[tokio::test]
 async fn method_comparison_is_byte_exact() {
     let cases = [
-        ("patch listed lowercase", "patch", StatusCode::NO_CONTENT),
+        ("purge listed lowercase", "purge", StatusCode::NO_CONTENT),
+        ("PURGE is not purge", "PURGE", StatusCode::FORBIDDEN),
+        ("patch is not listed", "patch", StatusCode::FORBIDDEN),
         ("PATCH not listed", "PATCH", StatusCode::FORBIDDEN),
         ("put is not PUT", "put", StatusCode::FORBIDDEN),
         ("PUT listed", "PUT", StatusCode::NO_CONTENT),
@@ -505,11 +508,12 @@ async fn request_headers_are_parsed_in_one_bounded_pass() {
             req.headers_mut()
                 .append(ACRH, HeaderValue::from_str(l).expect("valid"));
         }
-        assert_eq!(
-            policy().evaluate_request(&req),
-            Decision::PreflightRefused(refusal),
-            "{desc}"
+        let decision = policy().evaluate_request(&req);
+        assert!(
+            matches!(decision, Decision::PreflightRefused(_)),
+            "{desc}: {decision:?}"
         );
+        assert_eq!(decision.refusal(), Some(refusal), "{desc}");
         let (status, headers, _) = Inner::new(200).send(&policy(), req).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{desc}");
         assert_no_cors_headers(&headers, desc);
@@ -663,11 +667,6 @@ async fn decision_explains_every_answer() {
             },
         ),
         (
-            "refused actual",
-            request(Method::GET, &[("origin", EVIL)]),
-            Decision::ActualRefused(Refusal::OriginNotAllowed),
-        ),
-        (
             "allowed preflight",
             preflight(APP, "PUT", None),
             Decision::PreflightAllowed {
@@ -679,8 +678,13 @@ async fn decision_explains_every_answer() {
         let (parts, ()) = req.into_parts();
         assert_eq!(p.evaluate(&parts), expected, "{desc}");
     }
+    let (parts, ()) = request(Method::GET, &[("origin", EVIL)]).into_parts();
+    let refused = p.evaluate(&parts);
+    assert!(matches!(refused, Decision::ActualRefused(_)), "{refused:?}");
+    assert_eq!(refused.refusal(), Some(Refusal::OriginNotAllowed));
+    let (parts, ()) = preflight(APP, "PATCH", None).into_parts();
     assert_eq!(
-        Decision::PreflightRefused(Refusal::MethodNotAllowed).to_string(),
+        p.evaluate(&parts).to_string(),
         "preflight refused: method not allowed"
     );
 }
@@ -812,6 +816,10 @@ async fn explained_preflight_refusals_let_the_browser_name_the_method_or_header(
         .expect("valid");
     let cases = [
         ("refused method", preflight(APP, "PATCH", None)),
+        (
+            "method differing only in case (browsers compare byte for byte)",
+            preflight(APP, "put", None),
+        ),
         ("refused header", preflight(APP, "PUT", Some("x-debug"))),
     ];
     for (desc, req) in cases {
@@ -886,4 +894,26 @@ fn answer_polled_again_yields_an_empty_500() {
             "{desc}: empty body"
         );
     }
+}
+
+#[test]
+fn decisions_tell_not_cors_from_refused() {
+    use tower_cors::Verdict;
+    let p = policy();
+    let no_origin = Request::get("/").body(()).expect("request");
+    let cases = [
+        ("no origin", no_origin, Verdict::NotCors),
+        ("allowed", preflight(APP, "PUT", None), Verdict::Allowed),
+        ("refused", preflight(EVIL, "PUT", None), Verdict::Refused),
+    ];
+    for (desc, req, verdict) in cases {
+        let d = p.evaluate_request(&req);
+        assert_eq!(d.verdict(), verdict, "{desc}");
+        assert_eq!(d.is_refused(), verdict == Verdict::Refused, "{desc}");
+        assert_eq!(d.is_allowed(), verdict == Verdict::Allowed, "{desc}");
+        assert_eq!(d.refusal().is_some(), d.is_refused(), "{desc}");
+    }
+    assert_eq!(Verdict::NotCors.to_string(), "not CORS");
+    assert_eq!(Verdict::Allowed.to_string(), "allowed");
+    assert_eq!(Verdict::Refused.to_string(), "refused");
 }

@@ -103,3 +103,75 @@ async fn refusals_are_logged_with_escaped_origin() {
         "printable ASCII only: {origin}"
     );
 }
+
+#[tokio::test]
+async fn refusal_events_name_the_path_and_the_refused_method_or_header() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let policy = CorsPolicy::builder()
+        .allow_origin("https://app.example")
+        .allow_headers(["content-type"])
+        .build()
+        .expect("valid");
+    // The hook and the event both see the refusal.
+    let hooked = Arc::new(Mutex::new(0));
+    let count = hooked.clone();
+    let svc = CorsLayer::new(policy)
+        .on_refusal(move |_| *count.lock().expect("lock") += 1)
+        .layer(service_fn(|_req: Request<()>| async {
+            Ok::<_, Infallible>(Response::new(String::new()))
+        }));
+    let header = Request::options("/api/items?q=1")
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "GET")
+        .header(
+            "access-control-request-headers",
+            HeaderValue::from_bytes(b"content-type, x-debug\xc2\x85").expect("value"),
+        )
+        .body(())
+        .expect("request");
+    svc.clone().oneshot(header).await.expect("infallible");
+    let method = Request::options("/api/items")
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "DELETE")
+        .body(())
+        .expect("request");
+    svc.clone().oneshot(method).await.expect("infallible");
+    let plain = Request::options("/api/items")
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "content-type,x-debug")
+        .body(())
+        .expect("request");
+    svc.oneshot(plain).await.expect("infallible");
+
+    let events = recorder.0.lock().expect("lock").clone();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(*hooked.lock().expect("lock"), 3);
+    let field = |event: &Vec<String>, name: &str| {
+        event
+            .iter()
+            .find(|f| f.starts_with(&format!("{name}=")))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {event:?}"))
+    };
+    // The malformed element is named up to the byte where parsing stopped.
+    assert_eq!(field(&events[0], "path"), "path=/api/items");
+    assert_eq!(
+        field(&events[0], "reason"),
+        "reason=malformed access-control-request-headers"
+    );
+    assert_eq!(field(&events[0], "refused"), r#"refused="x-debug\xc2""#);
+    assert_eq!(field(&events[1], "refused"), r#"refused="DELETE""#);
+    assert_eq!(field(&events[1], "reason"), "reason=method not allowed");
+    assert_eq!(field(&events[2], "refused"), r#"refused="x-debug""#);
+    assert_eq!(
+        field(&events[2], "reason"),
+        "reason=request header not allowed"
+    );
+    for event in &events {
+        for f in event {
+            assert!(f.bytes().all(|b| (0x20..0x7f).contains(&b)), "{f}");
+        }
+    }
+}

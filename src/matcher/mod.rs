@@ -16,7 +16,7 @@ use http::HeaderValue;
 
 use crate::error::Issue;
 use crate::origin::Origin;
-use crate::policy::Refusal;
+use crate::refusal::Refusal;
 
 #[cfg(feature = "regex")]
 pub(crate) use self::regex::Regexes;

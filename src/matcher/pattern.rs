@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 
 use super::OriginHasher;
 use crate::error::{Issue, IssueKind};
-use crate::origin::{default_port, parse_config_port, split_config_origin, Origin};
+use crate::origin::{
+    add_scheme_hint, default_port, parse_config_port, split_config_origin, Origin,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Port {
@@ -115,6 +117,16 @@ fn invalid(input: &str, why: &str) -> Issue {
 const WILDCARD_RULE: &str = "\"*\" must be the whole leftmost label (\"https://*.example.com\") or the whole port (\"http://localhost:*\")";
 
 fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(
+            input,
+            "it is empty: write a pattern such as \"https://*.example.com\"",
+        ));
+    }
+    if !trimmed.contains("://") {
+        return Err(invalid(input, &add_scheme_hint(trimmed)));
+    }
     let (subdomains, text) = match input.split_once("://*.") {
         Some((scheme, rest)) => (true, format!("{scheme}://{rest}")),
         None => (false, input.to_owned()),

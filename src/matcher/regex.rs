@@ -11,7 +11,7 @@
 use regex::bytes::RegexSet;
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-use crate::error::{Issue, IssueKind};
+use crate::error::{Issue, IssueKind, List};
 
 /// Origins that, with credentials, no regex may match: a regex matching them
 /// matches (nearly) every origin.
@@ -36,11 +36,11 @@ impl Regexes {
     ) -> Option<Self> {
         let mut anchored = Vec::with_capacity(exprs.len());
         let mut ok = true;
-        for expr in exprs {
+        for (i, expr) in exprs.iter().enumerate() {
             match check(expr, credentials) {
                 Ok(a) => anchored.push(a),
                 Err(issue) => {
-                    issues.push(issue);
+                    issues.push(issue.at(List::Regexes, i));
                     ok = false;
                 }
             }

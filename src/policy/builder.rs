@@ -8,10 +8,10 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 
 use super::{Compiled, CorsPolicy, Origins};
-use crate::error::{Issue, IssueKind, PolicyError};
+use crate::error::{Issue, IssueKind, List, PolicyError};
 use crate::headers::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header,
-    NORMALIZED_METHODS,
+    NORMALIZED_METHODS, REGISTERED_METHODS,
 };
 use crate::matcher::{OriginFn, OriginMatcher};
 use crate::origin::{canonical_origin, Origin};
@@ -313,6 +313,12 @@ impl PolicyBuilder {
     /// not `PATCH`; browsers upper-case only `DELETE`, `GET`, `HEAD`,
     /// `OPTIONS`, `POST` and `PUT`). Sent in `Access-Control-Allow-Methods`.
     ///
+    /// A method of the IANA registry written in another case (`patch`,
+    /// `Delete`) is a build error that shows the registered spelling: it would
+    /// match no client sending `PATCH`, and the browser would report a missing
+    /// `Access-Control-Allow-Origin` instead of the method. Extension methods
+    /// (`purge`) are taken as written.
+    ///
     /// `GET`, `HEAD` and `POST` are CORS-safelisted: browsers never need them
     /// listed, so they are always allowed. `"*"` allows every method, only
     /// without credentials.
@@ -456,6 +462,21 @@ impl PolicyBuilder {
     /// by Access-Control-Allow-Methods in preflight response"). The inner
     /// service is still never called, and refused origins still learn
     /// nothing. The cost: allowed origins can read the configured lists.
+    ///
+    /// Exactly what is explained: a preflight whose origin is allowed and
+    /// whose `Access-Control-Request-Method` is not (including a method that
+    /// differs from an allowed one only in case, `patch` against `PATCH`:
+    /// Chromium 156, Firefox ESR 153 and WebKitGTK 2.50 all block it, compared
+    /// byte for byte), or is malformed, or whose
+    /// `Access-Control-Request-Headers` names a header that is not allowed, or
+    /// is malformed. Never explained, and answered with the bare `403`:
+    /// refused, malformed, duplicated or `null` origins; an oversized header
+    /// list; a refused method when no `allow_methods` list is configured (a
+    /// browser then takes the request's own method as allowed for a request
+    /// with a streamed body, Fetch "If methods is null"); a refused header
+    /// under `allow_headers(["*"])` (every engine lets `*` cover
+    /// `Authorization`, although the standard does not). In those cases the
+    /// answer would let the browser send a request the policy refuses.
     pub fn explain_preflight_refusals(mut self, explain: bool) -> Self {
         self.explain = explain;
         self
@@ -478,6 +499,7 @@ impl PolicyBuilder {
         let methods = self.compile_methods(&mut issues);
         let (headers, any_header) = compile_names(
             &self.headers,
+            List::Headers,
             "allow_headers",
             self.credentials,
             &mut issues,
@@ -493,6 +515,7 @@ impl PolicyBuilder {
         );
         let (expose, any_expose) = compile_names(
             &self.expose,
+            List::Expose,
             "expose_headers",
             self.credentials,
             &mut issues,
@@ -543,6 +566,7 @@ impl PolicyBuilder {
             private_network: self.private_network,
             explain: self.explain,
             preflight_headers: HeaderMap::new(),
+            described: self.describe_origins(),
         };
         compiled.preflight_headers = compiled.preflight_template();
         Ok(CorsPolicy {
@@ -550,17 +574,37 @@ impl PolicyBuilder {
         })
     }
 
+    /// The allowed origins as `Display` shows them: canonical exact origins,
+    /// patterns and regexes as given (valid ones are already canonical).
+    fn describe_origins(&self) -> super::describe::Origins {
+        super::describe::Origins {
+            null: self.null_origin,
+            exact: self
+                .origins
+                .iter()
+                .filter_map(|o| canonical_origin(o).ok())
+                .collect(),
+            patterns: self.patterns.clone(),
+            #[cfg(feature = "regex")]
+            regexes: self.regexes.clone(),
+            #[cfg(not(feature = "regex"))]
+            regexes: Vec::new(),
+        }
+    }
+
     fn compile_origins(&self, issues: &mut Vec<Issue>) -> Option<Origins> {
         let mut matcher = OriginMatcher::default();
-        for input in &self.origins {
+        for (i, input) in self.origins.iter().enumerate() {
             match canonical_origin(input) {
                 Ok(canonical) => matcher.add_exact(canonical),
-                Err(message) => issues.push(Issue::new(IssueKind::InvalidOrigin, input, message)),
+                Err(message) => issues.push(
+                    Issue::new(IssueKind::InvalidOrigin, input, message).at(List::Origins, i),
+                ),
             }
         }
-        for input in &self.patterns {
+        for (i, input) in self.patterns.iter().enumerate() {
             if let Err(issue) = matcher.add_pattern(input) {
-                issues.push(issue);
+                issues.push(issue.at(List::Patterns, i));
             }
         }
         #[cfg(feature = "regex")]
@@ -664,11 +708,12 @@ impl PolicyBuilder {
     fn compile_methods(&self, issues: &mut Vec<Issue>) -> (Vec<Method>, bool) {
         let mut methods: Vec<Method> = Vec::new();
         let mut any = false;
-        for arg in &self.methods {
+        for (i, arg) in self.methods.iter().enumerate() {
+            let mut push = |issue: Issue| issues.push(issue.at(List::Methods, i));
             let method = match &arg.0 {
                 Ok(m) => m,
                 Err(raw) => {
-                    issues.push(Issue::new(
+                    push(Issue::new(
                         IssueKind::InvalidMethod,
                         raw,
                         format!("{raw:?} is not a valid method: a method is one token (letters, digits and !#$%&'*+-.^_`|~)"),
@@ -679,13 +724,13 @@ impl PolicyBuilder {
             let name = method.as_str();
             if name == "*" {
                 if self.credentials {
-                    issues.push(wildcard_with_credentials("allow_methods", "methods"));
+                    push(wildcard_with_credentials("allow_methods", "methods"));
                 }
                 any = true;
                 continue;
             }
             if is_forbidden_method(name) {
-                issues.push(Issue::new(
+                push(Issue::new(
                     IssueKind::InvalidMethod,
                     name,
                     format!("{name:?} is a forbidden method that browsers never send: remove it"),
@@ -696,10 +741,21 @@ impl PolicyBuilder {
                 .iter()
                 .find(|n| n.eq_ignore_ascii_case(name) && **n != name)
             {
-                issues.push(Issue::new(
+                push(Issue::new(
                     IssueKind::InvalidMethod,
                     name,
                     format!("{name:?} is upper-cased by browsers before sending, so it never matches: did you mean {upper:?}?"),
+                ));
+                continue;
+            }
+            if let Some(registered) = REGISTERED_METHODS
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(name) && **n != name)
+            {
+                push(Issue::new(
+                    IssueKind::InvalidMethod,
+                    name,
+                    format!("{name:?} is the registered method {registered:?} in another case: methods compare byte for byte and clients send {registered:?}, so {name:?} would refuse them: did you mean {registered:?}?"),
                 ));
                 continue;
             }
@@ -725,6 +781,7 @@ fn wildcard_with_credentials(setting: &str, what: &str) -> Issue {
 /// lowercase names (without `*`) and whether `*` was given.
 fn compile_names(
     args: &[HeaderArg],
+    list: List,
     setting: &str,
     credentials: bool,
     issues: &mut Vec<Issue>,
@@ -732,11 +789,12 @@ fn compile_names(
 ) -> (Vec<HeaderName>, bool) {
     let mut names: Vec<HeaderName> = Vec::new();
     let mut any = false;
-    for arg in args {
+    for (i, arg) in args.iter().enumerate() {
+        let mut push = |issue: Issue| issues.push(issue.at(list, i));
         let name = match &arg.0 {
             Ok(n) => n,
             Err(raw) => {
-                issues.push(Issue::new(
+                push(Issue::new(
                     IssueKind::InvalidHeaderName,
                     raw,
                     format!("{raw:?} in {setting}() is not a valid header name: a header name is one token (letters, digits and !#$%&'*+-.^_`|~)"),
@@ -746,13 +804,13 @@ fn compile_names(
         };
         if name.as_str() == "*" {
             if credentials {
-                issues.push(wildcard_with_credentials(setting, "header names"));
+                push(wildcard_with_credentials(setting, "header names"));
             }
             any = true;
             continue;
         }
         if let Some(why) = forbidden(name.as_str()) {
-            issues.push(Issue::new(
+            push(Issue::new(
                 IssueKind::ForbiddenHeaderName,
                 name.as_str(),
                 format!("{:?} in {setting}() {why}", name.as_str()),

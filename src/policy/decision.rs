@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use http::HeaderValue;
+use http::request::Parts;
+use http::{HeaderValue, Request};
+
+use crate::refusal::{Refusal, RefusalReport, Refused};
 
 /// The answer a [`CorsPolicy`](crate::CorsPolicy) gives to one request,
 /// computed by [`CorsPolicy::evaluate`](crate::CorsPolicy::evaluate) without
@@ -14,7 +17,11 @@ use http::HeaderValue;
 ///
 /// let policy = CorsPolicy::builder().allow_origin("https://app.example.com").build()?;
 /// let req = Request::get("/").header("origin", "https://evil.example").body(())?;
-/// assert_eq!(policy.evaluate_request(&req), Decision::ActualRefused(Refusal::OriginNotAllowed));
+/// let decision = policy.evaluate_request(&req);
+/// assert!(matches!(decision, Decision::ActualRefused(_)));
+/// assert_eq!(decision.refusal(), Some(Refusal::OriginNotAllowed));
+/// let refused = decision.refused().expect("refused");
+/// assert_eq!(refused.subject(req.headers()), Some(&b"https://evil.example"[..]));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +38,10 @@ pub enum Decision {
         allow_origin: HeaderValue,
     },
     /// A preflight the policy refuses: answered `403` with no
-    /// `Access-Control-*` header.
-    PreflightRefused(Refusal),
+    /// `Access-Control-*` header (or, under
+    /// [`explain_preflight_refusals`](crate::PolicyBuilder::explain_preflight_refusals),
+    /// like an allowed one for a refused method or header).
+    PreflightRefused(Refused),
     /// An actual request from an allowed origin: forwarded, and its response
     /// (whatever its status) gets the CORS headers.
     ActualAllowed {
@@ -44,7 +53,7 @@ pub enum Decision {
     /// answered `403` by a [strict](crate::PolicyBuilder::strict) policy and,
     /// for a WebSocket upgrade, under
     /// [`guard_websockets`](crate::PolicyBuilder::guard_websockets).
-    ActualRefused(Refusal),
+    ActualRefused(Refused),
     /// A request from the server's own origin (`Sec-Fetch-Site: same-origin`,
     /// or an `Origin` whose host and port are the request's own `Host`) that
     /// the policy does not list, where a refusal would be answered `403`:
@@ -55,8 +64,81 @@ pub enum Decision {
     SameOrigin,
 }
 
+/// The three ways a request can go, as [`Decision::verdict`] tells them: a
+/// request without `Origin` is neither allowed nor refused by CORS.
+///
+/// ```
+/// use http::Request;
+/// use tower_cors::{CorsPolicy, Verdict};
+///
+/// let policy = CorsPolicy::builder().allow_origin("https://app.example.com").build()?;
+/// let no_origin = Request::get("/").body(())?;
+/// let decision = policy.evaluate_request(&no_origin);
+/// assert_eq!(decision.verdict(), Verdict::NotCors);
+/// assert!(!decision.is_refused());
+/// assert_eq!(decision.verdict().to_string(), "not CORS");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// No `Origin` header: same-origin `GET`s, non-browser clients. Not
+    /// refused: forwarded, and the response is readable wherever it is
+    /// readable without CORS.
+    NotCors,
+    /// A same-origin request carrying `Origin` (a `POST`, a WebSocket
+    /// handshake) where a refusal would have answered `403`: forwarded, never
+    /// refused (see [`Decision::SameOrigin`]).
+    SameOrigin,
+    /// A CORS request (or preflight) the policy allows.
+    Allowed,
+    /// A CORS request (or preflight) the policy refuses.
+    Refused,
+}
+
+impl Verdict {
+    /// `"not CORS"`, `"allowed"` or `"refused"`, for logs and metrics labels.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::NotCors => "not CORS",
+            Self::SameOrigin => "same origin",
+            Self::Allowed => "allowed",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Decision {
-    /// Whether a browser will be allowed to use the response.
+    /// Allowed, refused, or not a CORS request at all: the one value to log
+    /// or count, with no reading of `false` as "refused".
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Self::NotCors => Verdict::NotCors,
+            Self::SameOrigin => Verdict::SameOrigin,
+            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. } => Verdict::Allowed,
+            Self::PreflightRefused(_) | Self::ActualRefused(_) => Verdict::Refused,
+        }
+    }
+
+    /// Whether the policy refuses the request (a preflight, or an actual
+    /// request from a refused origin). `false` for a request without
+    /// `Origin`, which CORS does not concern.
+    pub fn is_refused(&self) -> bool {
+        self.verdict() == Verdict::Refused
+    }
+
+    /// Whether the policy allows a CORS request: the response will carry
+    /// `Access-Control-Allow-Origin` for it.
+    ///
+    /// `false` for [`NotCors`](Self::NotCors) too, which is **not** a
+    /// refusal: a request without `Origin` is forwarded and answered as if
+    /// there were no CORS layer. To tell the three apart, use
+    /// [`verdict`](Self::verdict) or [`is_refused`](Self::is_refused).
     pub fn is_allowed(&self) -> bool {
         matches!(
             self,
@@ -73,12 +155,46 @@ impl Decision {
         )
     }
 
-    /// Why the request is refused, if it is.
+    /// Why the request is refused, if it is: the kind of refusal.
     pub fn refusal(&self) -> Option<Refusal> {
+        self.refused().map(|r| r.refusal())
+    }
+
+    /// The refusal with its subject, if the request is refused: read the
+    /// refused origin, method or header name with [`Refused::subject`].
+    pub fn refused(&self) -> Option<Refused> {
         match self {
             Self::PreflightRefused(r) | Self::ActualRefused(r) => Some(*r),
             _ => None,
         }
+    }
+
+    /// The refusal with the request it was made for, for a log line
+    /// ([`RefusalReport`]'s `Display`: the refused value, method, path,
+    /// origin and Chrome's console sentence, escaped). `None` unless the
+    /// request is refused. `request` must be the request this decision was
+    /// made for.
+    pub fn report<'a, B>(&self, request: &'a Request<B>) -> Option<RefusalReport<'a>> {
+        let refused = self.refused()?;
+        Some(RefusalReport::new(
+            refused,
+            self.is_preflight(),
+            request.method(),
+            request.uri(),
+            request.headers(),
+        ))
+    }
+
+    /// [`report`](Self::report) for a request head.
+    pub fn report_parts<'a>(&self, parts: &'a Parts) -> Option<RefusalReport<'a>> {
+        let refused = self.refused()?;
+        Some(RefusalReport::new(
+            refused,
+            self.is_preflight(),
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+        ))
     }
 }
 
@@ -92,149 +208,5 @@ impl fmt::Display for Decision {
             Self::ActualRefused(r) => write!(f, "actual request refused: {r}"),
             Self::SameOrigin => f.write_str("same-origin request"),
         }
-    }
-}
-
-/// Why a CORS request is refused.
-///
-/// Refusals never echo request bytes, so they are safe to log as they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Refusal {
-    /// The origin is well-formed but not allowed by the policy.
-    OriginNotAllowed,
-    /// The `Origin` value is not a browser-serialized origin (empty, longer
-    /// than 1024 bytes, control bytes, a path, uppercase, …). Reported when
-    /// the policy has patterns or regexes, which need the origin parsed; with
-    /// exact origins only, any origin missing from the list is
-    /// [`OriginNotAllowed`](Self::OriginNotAllowed).
-    OriginMalformed,
-    /// The request has more than one `Origin` header.
-    OriginDuplicated,
-    /// `Origin: null` without [`allow_null_origin`](crate::PolicyBuilder::allow_null_origin).
-    NullOriginNotAllowed,
-    /// The preflight's `Access-Control-Request-Method` is not allowed
-    /// (compared byte for byte).
-    MethodNotAllowed,
-    /// `Access-Control-Request-Method` is not a single method token.
-    MethodMalformed,
-    /// A name in `Access-Control-Request-Headers` is not allowed.
-    HeaderNotAllowed,
-    /// `Access-Control-Request-Headers` holds something other than header names.
-    HeadersMalformed,
-    /// `Access-Control-Request-Headers` is longer than 4096 bytes in total,
-    /// or split over more than 16 header lines.
-    HeadersTooLong,
-    /// No policy of a [`PathPolicies`](crate::PathPolicies) covers the
-    /// request's path, and it has no fallback.
-    PathNotCovered,
-}
-
-impl Refusal {
-    /// A short lowercase description, as written in logs and in the body of a
-    /// refused preflight.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::OriginNotAllowed => "origin not allowed",
-            Self::OriginMalformed => "malformed origin",
-            Self::OriginDuplicated => "more than one origin header",
-            Self::NullOriginNotAllowed => "null origin not allowed",
-            Self::MethodNotAllowed => "method not allowed",
-            Self::MethodMalformed => "malformed access-control-request-method",
-            Self::HeaderNotAllowed => "request header not allowed",
-            Self::HeadersMalformed => "malformed access-control-request-headers",
-            Self::HeadersTooLong => "access-control-request-headers too long",
-            Self::PathNotCovered => "no CORS policy for this path",
-        }
-    }
-
-    /// The body of a `403` answering a refused preflight.
-    pub(crate) fn preflight_body(&self) -> &'static str {
-        match self {
-            Self::OriginNotAllowed => "CORS preflight refused: origin not allowed\n",
-            Self::OriginMalformed => "CORS preflight refused: malformed origin\n",
-            Self::OriginDuplicated => "CORS preflight refused: more than one origin header\n",
-            Self::NullOriginNotAllowed => "CORS preflight refused: null origin not allowed\n",
-            Self::MethodNotAllowed => "CORS preflight refused: method not allowed\n",
-            Self::MethodMalformed => {
-                "CORS preflight refused: malformed access-control-request-method\n"
-            }
-            Self::HeaderNotAllowed => "CORS preflight refused: request header not allowed\n",
-            Self::HeadersMalformed => {
-                "CORS preflight refused: malformed access-control-request-headers\n"
-            }
-            Self::HeadersTooLong => {
-                "CORS preflight refused: access-control-request-headers too long\n"
-            }
-            Self::PathNotCovered => "CORS preflight refused: no CORS policy for this path\n",
-        }
-    }
-
-    /// The body of a `403` answering a refused actual request under a strict policy.
-    pub(crate) fn actual_body(&self) -> &'static str {
-        match self {
-            Self::OriginMalformed => "CORS request refused: malformed origin\n",
-            Self::OriginDuplicated => "CORS request refused: more than one origin header\n",
-            Self::NullOriginNotAllowed => "CORS request refused: null origin not allowed\n",
-            _ => "CORS request refused: origin not allowed\n",
-        }
-    }
-
-    /// The body of a `403` answering a WebSocket upgrade from a refused origin.
-    pub(crate) fn websocket_body(&self) -> &'static str {
-        match self {
-            Self::OriginMalformed => "WebSocket upgrade refused: malformed origin\n",
-            Self::OriginDuplicated => "WebSocket upgrade refused: more than one origin header\n",
-            Self::NullOriginNotAllowed => "WebSocket upgrade refused: null origin not allowed\n",
-            _ => "WebSocket upgrade refused: origin not allowed\n",
-        }
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Displays a request header value for logs: printable ASCII only (other
-/// bytes escaped as `\xNN`, so no log injection, flask-cors CVE-2024-1681),
-/// at most 128 bytes.
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-pub(crate) struct Escaped<'a>(pub(crate) Option<&'a HeaderValue>);
-
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(value) = self.0 else {
-            return f.write_str("-");
-        };
-        let bytes = value.as_bytes();
-        let shown = &bytes[..bytes.len().min(128)];
-        write!(f, "\"{}\"", shown.escape_ascii())?;
-        if shown.len() < bytes.len() {
-            write!(f, "… ({} bytes)", bytes.len())?;
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaped_values_are_printable_ascii() {
-        let cases: &[(&[u8], &str)] = &[
-            (b"https://a.example", "\"https://a.example\""),
-            (b"https://a\t\"x\xff", "\"https://a\\t\\\"x\\xff\""),
-        ];
-        for (raw, expected) in cases {
-            let v = HeaderValue::from_bytes(raw).expect("valid header value");
-            assert_eq!(Escaped(Some(&v)).to_string(), *expected);
-        }
-        let long = HeaderValue::from_bytes(&[b'a'; 300]).expect("valid");
-        let shown = Escaped(Some(&long)).to_string();
-        assert!(shown.ends_with("… (300 bytes)"), "{shown}");
-        assert_eq!(Escaped(None).to_string(), "-");
     }
 }

@@ -3,6 +3,7 @@
 
 mod builder;
 mod decision;
+mod describe;
 mod paths;
 mod source;
 
@@ -20,9 +21,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 
 pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
-#[cfg(feature = "tracing")]
-pub(crate) use decision::Escaped;
-pub use decision::{Decision, Refusal};
+pub use decision::{Decision, Verdict};
 pub use paths::{PathPolicies, PathPoliciesBuilder};
 pub use source::PolicyHandle;
 pub(crate) use source::Source;
@@ -32,6 +31,7 @@ use crate::headers::{
 };
 use crate::matcher::OriginMatcher;
 use crate::origin::{default_port, Origin};
+use crate::refusal::{Refusal, Refused};
 
 /// WICG Private Network Access response and request headers.
 const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
@@ -120,6 +120,8 @@ struct Compiled {
     /// hash and a probe per header. (A `204` gets no `content-length` from
     /// axum, so the clone's lack of spare room costs nothing there.)
     preflight_headers: HeaderMap,
+    /// The allowed origins, for `Display`.
+    described: describe::Origins,
 }
 
 /// How to decorate the inner service's response to a forwarded request.
@@ -228,18 +230,20 @@ impl CorsPolicy {
                 {
                     Decision::SameOrigin
                 }
-                Err(r) => Decision::ActualRefused(r),
+                Err(r) => Decision::ActualRefused(c.origin_refusal(r)),
             };
         }
         let verdict = origin_verdict
+            .map_err(|r| c.origin_refusal(r))
             .and_then(|o| match acrm {
                 Some(acrm) => c.check_request_method(acrm).map(|()| o),
-                None => Err(Refusal::MethodMalformed),
+                None => Err(Refused::method(Refusal::MethodMalformed)),
             })
             .and_then(|o| c.check_request_headers(headers).map(|()| o));
         match verdict {
             Ok(allow_origin) => Decision::PreflightAllowed { allow_origin },
-            Err(r) => Decision::PreflightRefused(r),
+            // The origin is allowed when the method or headers are refused.
+            Err(r) => Decision::PreflightRefused(r.explained(c.explains(r.refusal()))),
         }
     }
 
@@ -283,6 +287,7 @@ impl CorsPolicy {
             private_network: false,
             explain: false,
             preflight_headers: HeaderMap::new(),
+            described: describe::Origins::default(),
         };
         compiled.preflight_headers = compiled.preflight_template();
         Self {
@@ -307,14 +312,14 @@ impl CorsPolicy {
             }
             Decision::ActualRefused(_) if !c.refuses_some => Action::Forward(Decoration::Plain),
             Decision::ActualRefused(r) if c.strict => Action::Answer(Answer::Refusal {
-                body: r.actual_body(),
+                body: r.refusal().actual_body(),
                 preflight: false,
             }),
             Decision::ActualRefused(r)
                 if c.guard_websockets && is_websocket_upgrade(method, headers) =>
             {
                 Action::Answer(Answer::Refusal {
-                    body: r.websocket_body(),
+                    body: r.refusal().websocket_body(),
                     preflight: false,
                 })
             }
@@ -322,13 +327,15 @@ impl CorsPolicy {
             Decision::PreflightAllowed { allow_origin } => {
                 Action::Answer(c.preflight(allow_origin, headers))
             }
-            Decision::PreflightRefused(r) => match c.explained_origin(r, headers, parts) {
-                Some(allow_origin) => Action::Answer(c.preflight(allow_origin, headers)),
-                None => Action::Answer(Answer::Refusal {
-                    body: r.preflight_body(),
-                    preflight: true,
-                }),
-            },
+            Decision::PreflightRefused(r) => {
+                match c.explained_origin(r.refusal(), headers, parts) {
+                    Some(allow_origin) => Action::Answer(c.preflight(allow_origin, headers)),
+                    None => Action::Answer(Answer::Refusal {
+                        body: r.refusal().preflight_body(),
+                        preflight: true,
+                    }),
+                }
+            }
         }
     }
 
@@ -423,13 +430,23 @@ impl Compiled {
             && (self.strict || (self.guard_websockets && is_websocket_upgrade(method, headers)))
     }
 
+    /// An origin refusal, naming the `Origin` it refuses (a path without
+    /// policy names nothing).
+    #[cold]
+    fn origin_refusal(&self, refusal: Refusal) -> Refused {
+        match refusal {
+            Refusal::PathNotCovered => Refused::bare(refusal),
+            _ => Refused::origin(refusal),
+        }
+    }
+
     /// `Access-Control-Request-Method`: exactly one token, compared byte for
     /// byte (Fetch #cors-preflight-fetch, step "request's method is not in methods").
-    fn check_request_method(&self, acrm: GetAll<'_, HeaderValue>) -> Result<(), Refusal> {
+    fn check_request_method(&self, acrm: GetAll<'_, HeaderValue>) -> Result<(), Refused> {
         let mut values = acrm.iter();
         let method = values.next().map(HeaderValue::as_bytes).unwrap_or_default();
         if values.next().is_some() || !is_token(method) {
-            return Err(Refusal::MethodMalformed);
+            return Err(Refused::method(Refusal::MethodMalformed));
         }
         let allowed = is_safelisted_method(method)
             || self.any_method
@@ -437,13 +454,13 @@ impl Compiled {
         if allowed {
             Ok(())
         } else {
-            Err(Refusal::MethodNotAllowed)
+            Err(Refused::method(Refusal::MethodNotAllowed))
         }
     }
 
     /// `Access-Control-Request-Headers`: every name allowed, case-insensitively;
     /// `*` never covers `Authorization` (Fetch #cors-non-wildcard-request-header-name).
-    fn check_request_headers(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+    fn check_request_headers(&self, headers: &HeaderMap) -> Result<(), Refused> {
         check_request_headers(headers.get_all(ACRH), |name| {
             // Allowed names are lowercase, as browsers send them: an exact
             // comparison first, case-insensitive only when it fails.
@@ -462,35 +479,7 @@ impl Compiled {
         request: &HeaderMap,
         parts: Option<&Parts>,
     ) -> Option<HeaderValue> {
-        let about_request = matches!(
-            refusal,
-            Refusal::MethodNotAllowed
-                | Refusal::MethodMalformed
-                | Refusal::HeaderNotAllowed
-                | Refusal::HeadersMalformed
-        );
-        if !self.explain || !about_request {
-            return None;
-        }
-        // Explaining hands the decision to the browser, so never explain a refusal that a
-        // browser would overturn: without Access-Control-Allow-Methods a request with the
-        // use-CORS-preflight flag takes its own method as allowed (Fetch
-        // #cors-preflight-fetch-0, "If methods is null"); all engines let `*` in
-        // Access-Control-Allow-Headers cover Authorization (whatwg/fetch#1919); Chromium
-        // compares the method upper-cased (crbug 1228178).
-        let browser_would_allow = match refusal {
-            Refusal::HeaderNotAllowed => self.any_header,
-            Refusal::MethodNotAllowed => {
-                self.allow_methods.is_none()
-                    || request.get(ACRM).is_some_and(|m| {
-                        self.methods
-                            .iter()
-                            .any(|c| c.as_str().as_bytes().eq_ignore_ascii_case(m.as_bytes()))
-                    })
-            }
-            _ => false,
-        };
-        if browser_would_allow {
+        if !self.explains(refusal) {
             return None;
         }
         match &self.origins {
@@ -505,6 +494,34 @@ impl Compiled {
             }
             Origins::Nobody => None,
         }
+    }
+
+    /// Whether `explain_preflight_refusals` answers a preflight refused for
+    /// this reason (its origin allowed) like an allowed one.
+    fn explains(&self, refusal: Refusal) -> bool {
+        let about_request = matches!(
+            refusal,
+            Refusal::MethodNotAllowed
+                | Refusal::MethodMalformed
+                | Refusal::HeaderNotAllowed
+                | Refusal::HeadersMalformed
+        );
+        if !self.explain || !about_request {
+            return false;
+        }
+        // Explaining hands the decision to the browser, so never explain a refusal that a
+        // browser would overturn: without Access-Control-Allow-Methods a request with the
+        // use-CORS-preflight flag takes its own method as allowed (Fetch
+        // #cors-preflight-fetch-0, "If methods is null"); all engines let `*` in
+        // Access-Control-Allow-Headers cover Authorization (whatwg/fetch#1919). Methods
+        // differing only in case are explained: Chromium 156, Firefox ESR 153 and
+        // WebKitGTK 2.50 compare them byte for byte (older Chromium did not, crbug 1228178).
+        let browser_would_allow = match refusal {
+            Refusal::HeaderNotAllowed => self.any_header,
+            Refusal::MethodNotAllowed => self.allow_methods.is_none(),
+            _ => false,
+        };
+        !browser_would_allow
     }
 
     fn preflight(&self, allow_origin: HeaderValue, request: &HeaderMap) -> Answer {

@@ -168,7 +168,7 @@ fn credentialed(strict: bool) -> CorsPolicy {
         .allow_origin_pattern("https://*.example.com:*")
         .allow_origin_pattern("http://localhost:*")
         .allow_methods([Method::PUT, Method::DELETE])
-        .allow_methods(["patch"])
+        .allow_methods(["purge"])
         .allow_headers(["content-type", "x-custom", "authorization"])
         .expose_headers(["x-request-id"])
         .allow_credentials(true)
