@@ -79,6 +79,7 @@ mod layer;
 mod matcher;
 mod origin;
 mod policy;
+mod punycode;
 mod refusal;
 mod service;
 
@@ -106,6 +107,9 @@ pub mod docs {
 
     #[doc = include_str!("../docs/credentials.md")]
     pub mod credentials {}
+
+    #[doc = include_str!("../docs/migrating-from-tower-http.md")]
+    pub mod migrating_from_tower_http {}
 
     #[doc = include_str!("../docs/production-checklist.md")]
     pub mod production_checklist {}

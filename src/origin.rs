@@ -72,12 +72,13 @@ impl<'a> Origin<'a> {
         if bytes.is_empty() || bytes.len() > MAX_ORIGIN_LEN {
             return None;
         }
-        let sep = find(bytes, b"://")?;
-        let scheme = &bytes[..sep];
-        if !is_scheme(scheme) {
+        // `scheme "://"`: the longest run of scheme bytes, starting with a letter.
+        let scheme_len = bytes.iter().position(|&b| !is_scheme_byte(b))?;
+        if !bytes[0].is_ascii_lowercase() {
             return None;
         }
-        let authority = &bytes[sep + 3..];
+        let (scheme, rest) = bytes.split_at(scheme_len);
+        let authority = rest.strip_prefix(b"://")?;
         let (host, host_is_ip, rest) = if authority.first() == Some(&b'[') {
             let close = authority.iter().position(|&b| b == b']')?;
             let host = &authority[..=close];
@@ -227,10 +228,7 @@ fn default_port_bytes(scheme: &[u8]) -> Option<u16> {
 fn is_scheme(s: &[u8]) -> bool {
     match s.split_first() {
         Some((first, rest)) => {
-            first.is_ascii_lowercase()
-                && rest.iter().all(|&b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
-                })
+            first.is_ascii_lowercase() && rest.iter().all(|&b| is_scheme_byte(b))
         }
         None => false,
     }
@@ -348,8 +346,9 @@ fn parse_port(digits: &[u8]) -> Option<u16> {
     u16::try_from(value).ok()
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// `ALPHA / DIGIT / "+" / "-" / "."`, lowercase only.
+fn is_scheme_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
 }
 
 /// The default port of a scheme, which browsers omit from origins.
@@ -533,12 +532,17 @@ fn canonical_host(
         }
         host.to_ascii_lowercase()
     } else {
-        match idna::domain_to_ascii(host) {
-            Ok(a) if !a.is_empty() => {
+        match crate::punycode::host_to_ascii(host) {
+            Ok(a) => {
                 fixes.push("use the punycode form of the host, as browsers send it");
                 a
             }
-            _ => {
+            Err(crate::punycode::NoHint::NeedsMapping(c)) => {
+                return Err(format!(
+                    "{input:?} is not an origin: write the host {host:?} in the ASCII (xn--) form browsers send in the Origin header; {c:?} needs Unicode mapping (UTS 46) that is not guessed here, so copy the form from the browser's Origin header or an IDNA converter"
+                ))
+            }
+            Err(crate::punycode::NoHint::Invalid) => {
                 return Err(format!(
                     "{input:?} is not an origin: {host:?} is not a valid host name"
                 ))

@@ -81,18 +81,34 @@ where
         let hook = self.on_refusal.as_ref();
         match &self.source {
             Source::Fixed(policy) => serve(&mut self.inner, policy, hook, req),
-            Source::Reloadable(handle) => {
-                // One read of the current policy answers the whole request.
-                let policy = handle.current();
-                serve(&mut self.inner, &policy, hook, req)
-            }
-            Source::Paths(paths) => {
-                let policy = paths.policy_for(req.uri().path());
-                serve(&mut self.inner, policy, hook, req)
-            }
-            Source::ReportOnly(shadowed) => serve_report_only(&mut self.inner, shadowed, hook, req),
+            source => serve_from(&mut self.inner, source, hook, req),
         }
     }
+}
+
+/// Applies the policy a reloadable or per-path source has for one request.
+#[inline(always)]
+fn serve_from<S, ReqBody, ResBody>(
+    inner: &mut S,
+    source: &Source,
+    hook: Option<&OnRefusal>,
+    req: Request<ReqBody>,
+) -> ResponseFuture<S::Future>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let current;
+    let policy = match source {
+        Source::Fixed(policy) => policy,
+        Source::Reloadable(handle) => {
+            // One read of the current policy answers the whole request.
+            current = handle.current();
+            &current
+        }
+        Source::Paths(paths) => paths.policy_for(req.uri().path()),
+        Source::ReportOnly(shadowed) => return serve_report_only(inner, shadowed, hook, req),
+    };
+    serve(inner, policy, hook, req)
 }
 
 /// The [`on_refusal`](crate::CorsLayer::on_refusal) hook: called with
@@ -123,21 +139,12 @@ fn serve<S, ReqBody, ResBody>(
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    let (action, req) = if policy.needs_parts() {
-        // An origin predicate takes the request head as `Parts`: take the
-        // request apart and put it back together, without copying.
-        let (parts, body) = req.into_parts();
-        let decision = policy.evaluate(&parts);
-        observe(hook, &decision, &parts.method, &parts.uri, &parts.headers);
-        let action = policy.action(decision, &parts.method, &parts.headers, Some(&parts));
-        (action, Request::from_parts(parts, body))
-    } else {
-        let decision = policy.evaluate_request(&req);
-        observe(hook, &decision, req.method(), req.uri(), req.headers());
-        let action = policy.action(decision, req.method(), req.headers(), None);
-        (action, req)
-    };
-    match action {
+    if policy.needs_parts() {
+        return serve_parts(inner, policy, hook, req);
+    }
+    let decision = policy.decide(req.method(), req.uri(), req.headers(), None);
+    observe(hook, &decision, req.method(), req.uri(), req.headers());
+    match policy.action(decision, req.method(), req.headers(), None) {
         Action::Answer(answer) => {
             let (status, headers, body) = policy.answer(answer);
             ResponseFuture::answer(status, headers, body)
@@ -145,6 +152,34 @@ where
         Action::Forward(decoration) => {
             ResponseFuture::forward(inner.call(req), policy.clone(), decoration)
         }
+    }
+}
+
+/// [`serve`] for a policy whose origin predicate takes the request head as
+/// `Parts`: the request is taken apart and put back together, without copying.
+#[inline(never)]
+fn serve_parts<S, ReqBody, ResBody>(
+    inner: &mut S,
+    policy: &CorsPolicy,
+    hook: Option<&OnRefusal>,
+    req: Request<ReqBody>,
+) -> ResponseFuture<S::Future>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let (parts, body) = req.into_parts();
+    let decision = policy.evaluate(&parts);
+    observe(hook, &decision, &parts.method, &parts.uri, &parts.headers);
+    match policy.action(decision, &parts.method, &parts.headers, Some(&parts)) {
+        Action::Answer(answer) => {
+            let (status, headers, body) = policy.answer(answer);
+            ResponseFuture::answer(status, headers, body)
+        }
+        Action::Forward(decoration) => ResponseFuture::forward(
+            inner.call(Request::from_parts(parts, body)),
+            policy.clone(),
+            decoration,
+        ),
     }
 }
 

@@ -38,6 +38,7 @@ fn origins_must_be_in_browser_serialization() {
         ("uppercase scheme", "HTTPS://example.com", "\"HTTPS://example.com\" is not an origin as browsers send it (lowercase the scheme): did you mean \"https://example.com\"?"),
         ("default port", "https://example.com:443", "\"https://example.com:443\" is not an origin as browsers send it (remove the default port): did you mean \"https://example.com\"?"),
         ("unicode host", "https://bücher.example", "\"https://bücher.example\" is not an origin as browsers send it (use the punycode form of the host, as browsers send it): did you mean \"https://xn--bcher-kva.example\"?"),
+        ("unicode host needing mapping", "https://straße.de", "\"https://straße.de\" is not an origin: write the host \"straße.de\" in the ASCII (xn--) form browsers send in the Origin header; 'ß' needs Unicode mapping (UTS 46) that is not guessed here, so copy the form from the browser's Origin header or an IDNA converter"),
         ("whitespace", " https://example.com", "\" https://example.com\" is not an origin as browsers send it (remove the surrounding whitespace): did you mean \"https://example.com\"?"),
         ("ipv6 not canonical", "http://[0:0:0:0:0:0:0:1]:8080", "\"http://[0:0:0:0:0:0:0:1]:8080\" is not an origin as browsers send it (write the IPv6 address in its canonical form): did you mean \"http://[::1]:8080\"?"),
         ("no scheme", "example.com", "\"example.com\" is not an origin: add the scheme, e.g. \"https://example.com\""),

@@ -183,8 +183,9 @@ pub fn tower_cors_per_path(origins: Origins) -> tower_cors::CorsLayer {
     tower_cors::CorsLayer::per_path(paths)
 }
 
-/// The same policy with its exact origins decided by an `allow_origin_fn` predicate over a
-/// set of allowed origins (a tenant table kept in memory).
+/// The same policy with its origins decided by an `allow_origin_fn` predicate instead of
+/// the exact list: a lookup in a `HashSet<String>` of the same origins (std's SipHash), as a
+/// tenant table kept in memory would be.
 pub fn tower_cors_predicate(origins: Origins) -> tower_cors::CorsLayer {
     let Origins::Exact(n) = origins else {
         panic!("the predicate policy stands for an exact list")
@@ -195,7 +196,7 @@ pub fn tower_cors_predicate(origins: Origins) -> tower_cors::CorsLayer {
             allowed.contains(origin.as_str())
         },
     );
-    tower_cors::CorsLayer::new(tower_cors_policy(Origins::Exact(0), builder))
+    tower_cors::CorsLayer::new(with_bench_settings(builder))
 }
 
 /// The benchmark policy for a set of origins, added to `builder`.
@@ -215,6 +216,11 @@ pub fn tower_cors_policy(
         #[cfg(not(feature = "regex"))]
         Origins::Regex(_) => panic!("regex origins need `--features regex`"),
     };
+    with_bench_settings(builder)
+}
+
+/// The benchmark policy's settings beside its origins.
+pub fn with_bench_settings(builder: tower_cors::PolicyBuilder) -> tower_cors::CorsPolicy {
     builder
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST])

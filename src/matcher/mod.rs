@@ -2,13 +2,13 @@
 //! anchored regexes (feature `regex`). Cheapest check first; empty strategies
 //! are skipped.
 
+mod exact;
 mod pattern;
 #[cfg(feature = "regex")]
 mod regex;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
 
 use http::request::Parts;
@@ -20,6 +20,7 @@ use crate::refusal::Refusal;
 
 #[cfg(feature = "regex")]
 pub(crate) use self::regex::Regexes;
+use exact::ExactSet;
 pub(crate) use pattern::Patterns;
 
 /// Allowed origins of a non-public policy.
@@ -28,12 +29,15 @@ pub(crate) struct OriginMatcher {
     /// Canonical serialized origins; a request's `Origin` bytes are looked up
     /// directly, so one hash lookup decides, however many origins there are.
     /// The value is the origin's precomputed `Access-Control-Allow-Origin`.
-    exact: HashMap<Box<[u8]>, HeaderValue, BuildHasherDefault<OriginHasher>>,
+    exact: ExactSet,
     patterns: Patterns,
     #[cfg(feature = "regex")]
     regexes: Option<Regexes>,
     predicate: Option<OriginFn>,
     null: bool,
+    /// Patterns, regexes or a predicate are set: an origin missing from the
+    /// exact set must be parsed.
+    wildcards: bool,
 }
 
 /// The function type of an `allow_origin_fn` predicate.
@@ -60,29 +64,26 @@ impl OriginMatcher {
     }
 
     pub(crate) fn add_pattern(&mut self, input: &str) -> Result<(), Issue> {
-        self.patterns.add(input)
+        self.patterns.add(input)?;
+        self.wildcards = true;
+        Ok(())
     }
 
     #[cfg(feature = "regex")]
     pub(crate) fn set_regexes(&mut self, regexes: Regexes) {
         self.regexes = Some(regexes);
+        self.wildcards = true;
     }
 
     pub(crate) fn set_predicate(&mut self, predicate: OriginFn) {
         self.predicate = Some(predicate);
+        self.wildcards = true;
     }
 
     /// Whether patterns, regexes or a predicate are configured (origins must
     /// be parsed).
     fn has_wildcards(&self) -> bool {
-        if self.predicate.is_some() {
-            return true;
-        }
-        #[cfg(feature = "regex")]
-        if self.regexes.is_some() {
-            return true;
-        }
-        !self.patterns.is_empty()
+        self.wildcards
     }
 
     pub(crate) fn allow_null(&mut self) {
@@ -119,6 +120,19 @@ impl OriginMatcher {
         if !self.has_wildcards() {
             return Err(Refusal::OriginNotAllowed);
         }
+        self.allow_parsed(origin, parts)
+    }
+
+    /// Patterns, regexes and the predicate, which need the origin parsed.
+    /// Out of line: an exact-only policy's lookup stays small enough to be
+    /// inlined whole.
+    #[inline(never)]
+    fn allow_parsed(
+        &self,
+        origin: &HeaderValue,
+        parts: Option<&Parts>,
+    ) -> Result<HeaderValue, Refusal> {
+        let raw = origin.as_bytes();
         let Some(parsed) = Origin::parse_bytes(raw) else {
             return Err(Refusal::OriginMalformed);
         };
@@ -203,7 +217,7 @@ impl Hasher for OriginHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::hash::BuildHasher;
+    use std::hash::{BuildHasher, BuildHasherDefault};
 
     /// Keys differing in one byte anywhere spread over buckets and tags (the
     /// low and the high 7 bits).

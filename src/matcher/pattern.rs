@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::OnceLock;
 
 use super::OriginHasher;
 use crate::error::{Issue, IssueKind};
@@ -327,14 +328,56 @@ fn rebuild(scheme: &str, host: &Host, base: &str, port: Port) -> String {
 /// Whether `domain` is itself a public suffix listed in the Public Suffix
 /// List (`com`, `co.uk`, `github.io`). Names under an unlisted top-level
 /// domain (`localhost`, `internal`, `test`) are not treated as public.
+///
+/// The list is a snapshot embedded as data (`data/public_suffix_list.dat`,
+/// refreshed with `scripts/update-psl.sh`) and read with the `publicsuffix`
+/// crate the first time a pattern is checked, then kept for the life of the
+/// process. A list compiled to code (the `psl` crate) would cost every
+/// release build of this crate several seconds of optimization for a check
+/// that runs only while a policy is built.
 fn is_public_suffix(domain: &str) -> bool {
-    psl::suffix(domain.as_bytes())
-        .is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
+    use publicsuffix::Psl;
+    static LIST: OnceLock<Option<publicsuffix::List>> = OnceLock::new();
+    let list = LIST.get_or_init(|| PUBLIC_SUFFIX_LIST.parse().ok());
+    match list {
+        Some(list) => list
+            .suffix(domain.as_bytes())
+            .is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes()),
+        // The embedded list is checked by a test; should it ever fail to
+        // load, refuse every subdomain pattern over a single label rather
+        // than silently accept `https://*.com`.
+        None => !domain.contains('.'),
+    }
 }
+
+/// The embedded Public Suffix List (MPL-2.0, see the file's header).
+const PUBLIC_SUFFIX_LIST: &str = include_str!("../../data/public_suffix_list.dat");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_public_suffix_list_loads_both_sections() {
+        let list: publicsuffix::List = PUBLIC_SUFFIX_LIST.parse().expect("list parses");
+        assert!(!list.is_empty());
+        for suffix in ["com", "co.uk", "github.io", "s3.amazonaws.com", "xn--p1ai"] {
+            assert!(is_public_suffix(suffix), "{suffix}");
+        }
+        // Wildcard rules (`*.kawasaki.jp`) and their exceptions.
+        assert!(is_public_suffix("foo.kawasaki.jp"));
+        assert!(!is_public_suffix("city.kawasaki.jp"));
+        for domain in [
+            "example.com",
+            "example.co.uk",
+            "user.github.io",
+            "localhost",
+            "internal",
+            "app.test",
+        ] {
+            assert!(!is_public_suffix(domain), "{domain}");
+        }
+    }
 
     fn compile(patterns: &[&str]) -> Patterns {
         let mut p = Patterns::default();

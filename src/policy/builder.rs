@@ -149,6 +149,12 @@ impl PolicyBuilder {
     /// trailing slash, punycode host. Anything else is a build error that
     /// shows the corrected form.
     ///
+    /// A Unicode host (`https://bücher.example`) gets its `xn--` form as the
+    /// correction when lowercasing is all the IDNA mapping does to it (Latin,
+    /// Greek, Cyrillic, CJK, Hangul, … letters and digits); for other hosts
+    /// (`straße.de`, full-width or combining characters) the error asks for
+    /// the `xn--` form the browser sends instead of guessing one.
+    ///
     /// Origins of schemes other than `http` and `https` — browser extensions
     /// and app shells: `chrome-extension://…`, `moz-extension://…`,
     /// `safari-web-extension://…`, `capacitor://localhost`,
@@ -608,6 +614,7 @@ impl PolicyBuilder {
             preflight_status: self.preflight_status,
             strict: self.strict,
             guard_websockets: self.guard_websockets,
+            refuses_some: self.strict || self.guard_websockets,
             needs_parts: !self.predicates.is_empty(),
             private_network: self.private_network,
             explain: self.explain,

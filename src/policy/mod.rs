@@ -107,6 +107,8 @@ struct Compiled {
     strict: bool,
     /// Answer WebSocket upgrades from refused origins `403`.
     guard_websockets: bool,
+    /// `strict || guard_websockets`: some refused actual requests get `403`.
+    refuses_some: bool,
     /// An `allow_origin_fn` predicate needs the request head as `Parts`.
     needs_parts: bool,
     private_network: bool,
@@ -264,8 +266,8 @@ impl CorsPolicy {
                 // WebSocket handshake): where a refusal would answer 403, they
                 // are told apart and never refused.
                 Err(_)
-                    if !duplicated
-                        && c.refuses_actual(method, headers)
+                    if c.refuses_actual(method, headers)
+                        && !duplicated
                         && is_same_origin(origin, uri, headers) =>
                 {
                     Decision::SameOrigin
@@ -322,6 +324,7 @@ impl CorsPolicy {
             preflight_status: StatusCode::NO_CONTENT,
             strict: false,
             guard_websockets: false,
+            refuses_some: false,
             needs_parts: false,
             private_network: false,
             explain: false,
@@ -349,6 +352,7 @@ impl CorsPolicy {
             Decision::ActualAllowed { allow_origin } => {
                 Action::Forward(Decoration::Allowed(allow_origin))
             }
+            Decision::ActualRefused(_) if !c.refuses_some => Action::Forward(Decoration::Plain),
             Decision::ActualRefused(r) if c.strict => Action::Answer(Answer::Refusal {
                 body: r.refusal().actual_body(),
                 preflight: false,
@@ -494,7 +498,8 @@ impl Compiled {
     /// forwarded: under strict mode, or a WebSocket upgrade under the guard.
     #[inline(always)]
     fn refuses_actual(&self, method: &Method, headers: &HeaderMap) -> bool {
-        self.strict || (self.guard_websockets && is_websocket_upgrade(method, headers))
+        self.refuses_some
+            && (self.strict || (self.guard_websockets && is_websocket_upgrade(method, headers)))
     }
 
     /// An origin refusal, naming the `Origin` it refuses (a path without

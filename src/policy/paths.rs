@@ -73,7 +73,10 @@ impl PathPolicies {
     #[inline]
     pub fn policy_for(&self, path: &str) -> &CorsPolicy {
         let path = path.as_bytes();
-        for (prefix, policy) in self.inner.entries.iter() {
+        let entries = &self.inner.entries;
+        // Longest first: skip, by binary search, the prefixes longer than the path.
+        let fits = entries.partition_point(|(prefix, _)| prefix.len() > path.len());
+        for (prefix, policy) in entries.get(fits..).unwrap_or_default() {
             let prefix = prefix.as_bytes();
             // Whole segments only: `/api` covers `/api` and `/api/x`, not
             // `/apiary`; `/` covers everything.

@@ -8,10 +8,10 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::invariants::{self, PolicyShape};
+use super::invariants::{self, Answerer, PolicyShape};
 use super::{harness, reference};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use tower_cors::{CorsPolicy, Decision, Refusal};
+use tower_cors::{CorsLayer, CorsPolicy, Decision, Origin, Refusal};
 
 pub(crate) const APP: &str = "https://app.example.com";
 
@@ -21,6 +21,8 @@ pub(crate) struct Fixture {
     pub(crate) name: &'static str,
     pub(crate) policy: CorsPolicy,
     pub(crate) shape: PolicyShape,
+    /// `guard_websockets(true)`.
+    pub(crate) guard_websockets: bool,
     /// An origin the policy allows.
     pub(crate) allowed_origin: &'static str,
     pub(crate) reference_origin: fn(&[u8]) -> bool,
@@ -145,6 +147,7 @@ fn public_fixture() -> Fixture {
         allowed_origin: "https://a.example.net",
         reference_origin: public_origin,
         reference_header: wildcard_header,
+        guard_websockets: false,
     }
 }
 
@@ -200,6 +203,168 @@ fn credentialed(strict: bool) -> CorsPolicy {
         .expect("credentialed fixture builds")
 }
 
+/// Tenants of the predicate fixtures: `https`, default port, these domains and below.
+const TENANT_DOMAINS: [&str; 2] = ["tenants.example.com", "acme.test"];
+
+/// `APP`, or an `https` origin on the default port within a tenant domain (whole labels).
+fn tenant_origin(raw: &[u8]) -> bool {
+    if raw == APP.as_bytes() {
+        return true;
+    }
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return false;
+    };
+    reference::parse_serialized_origin(text).is_some_and(|o| {
+        o.scheme == "https"
+            && o.port.is_none()
+            && TENANT_DOMAINS
+                .iter()
+                .any(|d| o.host == *d || is_proper_subdomain(o.host, d))
+    })
+}
+
+/// Credentials, an exact origin and a tenant predicate, with the WebSocket guard.
+fn tenant_fixture() -> Fixture {
+    Fixture {
+        name: "tenant predicate",
+        policy: CorsPolicy::builder()
+            .allow_origin(APP)
+            .allow_origin_fn(|origin: &Origin<'_>, _: &http::request::Parts| {
+                origin.scheme() == "https"
+                    && origin.port().is_none()
+                    && TENANT_DOMAINS.iter().any(|d| origin.is_within(d))
+            })
+            .allow_methods([Method::PUT])
+            .allow_headers(["content-type", "x-custom", "authorization"])
+            .expose_headers(["x-request-id"])
+            .allow_credentials(true)
+            .guard_websockets(true)
+            .build()
+            .expect("tenant fixture builds"),
+        shape: PolicyShape {
+            any_origin: false,
+            allow_null: false,
+            credentials: true,
+            strict: false,
+            explain: false,
+        },
+        guard_websockets: true,
+        allowed_origin: "https://shop.acme.test",
+        reference_origin: tenant_origin,
+        reference_header: credentialed_header,
+    }
+}
+
+/// Origins of the set-backed predicate fixture.
+const PREDICATE_SET: [&str; 3] = [
+    "http://localhost:3000",
+    "https://shop.acme.test",
+    "https://api.example.net",
+];
+
+/// `PREDICATE_SET` + `https://*.example.org`.
+fn set_origin(raw: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return false;
+    };
+    let Some(o) = reference::parse_serialized_origin(text) else {
+        return false;
+    };
+    PREDICATE_SET.contains(&text)
+        || (o.scheme == "https" && o.port.is_none() && is_proper_subdomain(o.host, "example.org"))
+}
+
+/// A pattern and a predicate over a snapshot set, strict, explaining, with the guard.
+fn set_fixture() -> Fixture {
+    Fixture {
+        name: "set predicate strict",
+        policy: CorsPolicy::builder()
+            .allow_origin_pattern("https://*.example.org")
+            .allow_origin_fn(|origin: &Origin<'_>, _: &http::request::Parts| {
+                PREDICATE_SET.contains(&origin.as_str())
+            })
+            .allow_methods([Method::PUT, Method::DELETE])
+            .allow_headers(["content-type", "x-custom"])
+            .strict(true)
+            .explain_preflight_refusals(true)
+            .guard_websockets(true)
+            .build()
+            .expect("set fixture builds"),
+        shape: PolicyShape {
+            any_origin: false,
+            allow_null: false,
+            credentials: false,
+            strict: true,
+            explain: true,
+        },
+        guard_websockets: true,
+        allowed_origin: "http://localhost:3000",
+        reference_origin: set_origin,
+        reference_header: credentialed_header_but_authorization,
+    }
+}
+
+impl Fixture {
+    /// What the invariants need to know of the policy.
+    pub(crate) fn answerer(&self) -> Answerer {
+        Answerer::Policy {
+            shape: self.shape,
+            guard_websockets: self.guard_websockets,
+        }
+    }
+}
+
+/// Prefixes of the per-path tables the `service` fuzz target builds.
+pub(crate) const PREFIXES: &[&str] = &["/", "/api", "/api/v1", "/public", "/apiary", "/ws"];
+
+/// Request targets, with the boundary cases of whole-segment prefixes.
+pub(crate) const TARGETS: &[&str] = &[
+    "/",
+    "/api",
+    "/api/",
+    "/apiary",
+    "/api?x",
+    "//api",
+    "/API",
+    "/api/v1",
+    "/api/v1x",
+    "/api/v1/users",
+    "/public/logo.png",
+    "/ws",
+    "/other",
+    "/%61pi",
+    "https://api.example.net/api/v1",
+    "https://api.example.net:8443/ws",
+];
+
+/// The index in `entries` (prefix, anything) of the entry covering `target`: the longest
+/// prefix made of whole segments of the path, `/` covering every path.
+pub(crate) fn reference_entry<T>(entries: &[(&str, T)], target: &str) -> Option<usize> {
+    let path = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    let path_segments: Vec<&str> = path.split('/').collect();
+    let mut best: Option<(usize, usize)> = None;
+    for (i, (prefix, _)) in entries.iter().enumerate() {
+        let (covers, len) = if *prefix == "/" {
+            (true, 0)
+        } else {
+            let segments: Vec<&str> = prefix.split('/').collect();
+            (
+                path_segments.len() >= segments.len()
+                    && path_segments[..segments.len()] == segments[..],
+                segments.len(),
+            )
+        };
+        if covers && best.map_or(true, |(_, l)| len > l) {
+            best = Some((i, len));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 pub(crate) fn fixtures() -> &'static [Fixture] {
     static FIXTURES: OnceLock<Vec<Fixture>> = OnceLock::new();
     FIXTURES.get_or_init(|| {
@@ -218,6 +383,7 @@ pub(crate) fn fixtures() -> &'static [Fixture] {
                 allowed_origin: APP,
                 reference_origin: credentialed_origin,
                 reference_header: credentialed_header,
+                guard_websockets: false,
             },
             Fixture {
                 name: "credentialed strict",
@@ -229,6 +395,7 @@ pub(crate) fn fixtures() -> &'static [Fixture] {
                 allowed_origin: APP,
                 reference_origin: credentialed_origin,
                 reference_header: credentialed_header,
+                guard_websockets: false,
             },
             public_fixture(),
             Fixture {
@@ -253,7 +420,10 @@ pub(crate) fn fixtures() -> &'static [Fixture] {
                 allowed_origin: APP,
                 reference_origin: explaining_origin,
                 reference_header: credentialed_header_but_authorization,
+                guard_websockets: false,
             },
+            tenant_fixture(),
+            set_fixture(),
             Fixture {
                 name: "any origin",
                 policy: CorsPolicy::builder()
@@ -273,6 +443,7 @@ pub(crate) fn fixtures() -> &'static [Fixture] {
                 allowed_origin: APP,
                 reference_origin: any_origin,
                 reference_header: any_origin_header,
+                guard_websockets: false,
             },
         ]
     })
@@ -287,17 +458,68 @@ pub(crate) fn exchange(
     inner_status: StatusCode,
     req: Request<()>,
 ) -> (Decision, harness::Outcome) {
-    let decision = policy.evaluate_request(&req);
+    let mut served = harness::Served::new(&CorsLayer::new(policy.clone()));
+    let (decision, out) = exchange_by(
+        &mut served,
+        Some((policy, &Answerer::policy(*shape))),
+        inner_headers,
+        inner_status,
+        req,
+    );
+    (decision.unwrap_or(Decision::NotCors), out)
+}
+
+/// [`exchange`] through `fixture`'s policy.
+pub(crate) fn exchange_fixture(
+    fixture: &Fixture,
+    inner_headers: HeaderMap,
+    inner_status: StatusCode,
+    req: Request<()>,
+) -> (Decision, harness::Outcome) {
+    let mut served = harness::Served::new(&CorsLayer::new(fixture.policy.clone()));
+    let (decision, out) = exchange_by(
+        &mut served,
+        Some((&fixture.policy, &fixture.answerer())),
+        inner_headers,
+        inner_status,
+        req,
+    );
+    (decision.unwrap_or(Decision::NotCors), out)
+}
+
+/// Sends `req` through `served`, which answers it with `policy` (or, with `None`, with no
+/// policy: a path no `PathPolicies` entry covers); checks every response invariant and that
+/// the response agrees with the policy's `evaluate`; panics (a fuzz crash) otherwise.
+pub(crate) fn exchange_by(
+    served: &mut harness::Served,
+    policy: Option<(&CorsPolicy, &Answerer)>,
+    inner_headers: HeaderMap,
+    inner_status: StatusCode,
+    req: Request<()>,
+) -> (Option<Decision>, harness::Outcome) {
+    let decision = policy.map(|(p, _)| p.evaluate_request(&req));
     let method = req.method().clone();
+    let uri = req.uri().clone();
     let headers = req.headers().clone();
-    let out = harness::call_with_status(policy, inner_headers.clone(), inner_status, req);
-    if let Err(e) = invariants::check_outcome(shape, &method, &headers, &inner_headers, &out) {
-        panic!("invariant broken: {e}\nrequest: {method} {headers:?}\nresponse: {out:?}");
+    let out = served.call(inner_headers.clone(), inner_status, req);
+    let answerer = policy.map_or(Answerer::Uncovered, |(_, a)| *a);
+    if let Err(e) =
+        invariants::check_outcome_by(&answerer, &method, &uri, &headers, &inner_headers, &out)
+    {
+        panic!("invariant broken: {e}\nrequest: {method} {uri} {headers:?}\nresponse: {out:?}");
     }
+    let (Some(decision), Answerer::Policy { shape, .. }) = (&decision, answerer) else {
+        return (decision, out);
+    };
     let has_acao = out.headers.contains_key("access-control-allow-origin");
     let explainable = shape.may_explain(decision.refusal());
     // A public policy answers `*` to every actual request, whatever `evaluate` says.
-    let consistent = if (shape.any_origin && !decision.is_preflight()) || decision.is_allowed() {
+    let consistent = if shape.any_origin && !decision.is_preflight() {
+        has_acao
+    } else if *decision == Decision::SameOrigin {
+        // Forwarded like a request without `Origin`.
+        !has_acao && out.inner_called
+    } else if decision.is_allowed() {
         has_acao
     } else {
         // Under explain_preflight_refusals a refusal for the method or headers may be
@@ -306,9 +528,9 @@ pub(crate) fn exchange(
     };
     assert!(
         consistent,
-        "evaluate() said {decision:?} but acao present: {has_acao}\nrequest: {method} {headers:?}"
+        "evaluate() said {decision:?} but acao present: {has_acao}\nrequest: {method} {uri} {headers:?}"
     );
-    (decision, out)
+    (Some(decision.clone()), out)
 }
 
 /// An actual `GET` and a preflight for `PUT` + `content-type`, from `origin`.
@@ -339,13 +561,7 @@ pub(crate) fn check_origin(data: &[u8]) {
     for fixture in fixtures() {
         let expected = (fixture.reference_origin)(data);
         for req in actual_and_preflight(&origin) {
-            let (decision, _) = exchange(
-                &fixture.policy,
-                &fixture.shape,
-                HeaderMap::new(),
-                StatusCode::OK,
-                req,
-            );
+            let (decision, _) = exchange_fixture(fixture, HeaderMap::new(), StatusCode::OK, req);
             if fixture.shape.any_origin {
                 continue;
             }
@@ -394,13 +610,7 @@ pub(crate) fn check_request_headers(data: &[u8]) {
         for v in &values {
             h.append("access-control-request-headers", v.clone());
         }
-        let (decision, _) = exchange(
-            &fixture.policy,
-            &fixture.shape,
-            HeaderMap::new(),
-            StatusCode::OK,
-            req,
-        );
+        let (decision, _) = exchange_fixture(fixture, HeaderMap::new(), StatusCode::OK, req);
         let too_long = reference::combined_len(&lines) > REQUEST_HEADERS_CAP
             || lines.len() > REQUEST_HEADERS_MAX_LINES;
         let elements = reference::list_elements(&lines);

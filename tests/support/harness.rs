@@ -6,13 +6,13 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use tower_cors::{CorsLayer, CorsPolicy};
+use tower_cors::{CorsLayer, CorsPolicy, CorsService};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -144,5 +144,84 @@ pub(crate) fn call_with_status(
         headers: parts.headers,
         body,
         inner_called: calls.load(Ordering::SeqCst) > 0,
+    }
+}
+
+/// An application whose answer (headers and status) is set before each call, so one
+/// service can serve a sequence of requests.
+#[derive(Clone, Debug)]
+pub(crate) struct Switchable {
+    calls: Arc<AtomicUsize>,
+    answer: Arc<Mutex<(HeaderMap, StatusCode)>>,
+}
+
+impl<B> Service<Request<B>> for Switchable {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _req: Request<B>) -> Self::Future {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let (headers, status) = match self.answer.lock() {
+            Ok(answer) => answer.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let mut response = Response::new(Full::new(Bytes::from_static(b"inner body")));
+        *response.headers_mut() = headers;
+        *response.status_mut() = status;
+        std::future::ready(Ok(response))
+    }
+}
+
+/// One service made by a layer (reloadable, per-path or fixed), kept across calls.
+pub(crate) struct Served {
+    service: CorsService<Switchable>,
+    inner: Switchable,
+}
+
+impl Served {
+    pub(crate) fn new(layer: &CorsLayer) -> Self {
+        let inner = Switchable {
+            calls: Arc::new(AtomicUsize::new(0)),
+            answer: Arc::new(Mutex::new((HeaderMap::new(), StatusCode::OK))),
+        };
+        Served {
+            service: layer.layer(inner.clone()),
+            inner,
+        }
+    }
+
+    /// One request; the application answers `status` with `inner_headers`.
+    pub(crate) fn call(
+        &mut self,
+        inner_headers: HeaderMap,
+        status: StatusCode,
+        req: Request<()>,
+    ) -> Outcome {
+        match self.inner.answer.lock() {
+            Ok(mut answer) => *answer = (inner_headers, status),
+            Err(poisoned) => *poisoned.into_inner() = (inner_headers, status),
+        }
+        let before = self.inner.calls.load(Ordering::SeqCst);
+        let service = &mut self.service;
+        let ready = block_on(std::future::poll_fn(|cx| {
+            <_ as Service<Request<()>>>::poll_ready(service, cx)
+        }));
+        ready.unwrap_or_else(|e| match e {});
+        let response = block_on(self.service.call(req)).unwrap_or_else(|e| match e {});
+        let (parts, body) = response.into_parts();
+        let body = block_on(body.collect())
+            .unwrap_or_else(|e| match e {})
+            .to_bytes();
+        Outcome {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+            inner_called: self.inner.calls.load(Ordering::SeqCst) > before,
+        }
     }
 }

@@ -3,8 +3,13 @@
 //! the fuzz targets.
 #![allow(dead_code)]
 
-use http::{HeaderMap, Method};
+use http::{HeaderMap, Method, Uri};
 use tower_cors::Refusal;
+
+// Its own copy: not every including crate declares `reference` beside this module.
+#[allow(clippy::duplicate_mod)]
+#[path = "reference.rs"]
+mod reference;
 
 /// The few facts about a policy the response invariants depend on.
 #[derive(Clone, Copy, Debug, Default)]
@@ -39,10 +44,34 @@ impl PolicyShape {
     }
 }
 
+/// What answered a request: a policy, or nothing (a path no `PathPolicies` entry covers and
+/// no fallback).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Answerer {
+    Policy {
+        shape: PolicyShape,
+        /// `guard_websockets(true)`: refused WebSocket upgrades are answered 403 by the layer.
+        guard_websockets: bool,
+    },
+    Uncovered,
+}
+
+impl Answerer {
+    /// A policy without the WebSocket guard.
+    pub(crate) fn policy(shape: PolicyShape) -> Self {
+        Answerer::Policy {
+            shape,
+            guard_websockets: false,
+        }
+    }
+}
+
 /// The request side of one exchange.
 pub(crate) struct Exchange<'a> {
     pub(crate) method: &'a Method,
     pub(crate) request: &'a HeaderMap,
+    /// The request's URI authority (HTTP/2 requests carry no `Host`).
+    pub(crate) authority: Option<&'a str>,
     pub(crate) status: u16,
     pub(crate) response: &'a HeaderMap,
     /// Whether the inner service was called.
@@ -66,12 +95,49 @@ pub(crate) fn check_outcome(
         &Exchange {
             method,
             request,
+            authority: None,
             status: out.status,
             response: &out.headers,
             inner_called: out.inner_called,
             inner_headers,
         },
     )
+}
+
+/// [`check_answered`] on what [`harness::call`](super::harness::call) (or a
+/// [`harness::Served`](super::harness::Served)) returned for a request of `method`, `uri`
+/// and `request` headers.
+pub(crate) fn check_outcome_by(
+    answerer: &Answerer,
+    method: &Method,
+    uri: &Uri,
+    request: &HeaderMap,
+    inner_headers: &HeaderMap,
+    out: &super::harness::Outcome,
+) -> Result<(), String> {
+    check_answered(
+        answerer,
+        &Exchange {
+            method,
+            request,
+            authority: uri.authority().map(|a| a.as_str()),
+            status: out.status,
+            response: &out.headers,
+            inner_called: out.inner_called,
+            inner_headers,
+        },
+    )
+}
+
+/// [`check`] for a policy, with the WebSocket guard taken into account, or [`check_uncovered`].
+pub(crate) fn check_answered(answerer: &Answerer, ex: &Exchange<'_>) -> Result<(), String> {
+    match answerer {
+        Answerer::Policy {
+            shape,
+            guard_websockets,
+        } => check_policy(shape, *guard_websockets, ex),
+        Answerer::Uncovered => check_uncovered(ex),
+    }
 }
 
 /// Whether a request is a CORS preflight (Fetch `#cors-preflight-request`).
@@ -145,9 +211,93 @@ const PREFLIGHT_ONLY: [&str; 3] = [
 /// 7. Preflights never reach the inner service and are answered 200/204 when allowed, 403
 ///    when refused; preflight-only headers never appear on other responses.
 /// 8. An actual request is forwarded, except a refused one under a strict policy (403).
+///    Under `guard_websockets`, a refused WebSocket upgrade may be answered 403 too.
+///    A same-origin request (one `Origin`; `Sec-Fetch-Site: same-origin`, or the `Origin`'s
+///    host and port are the request's `Host`) is always forwarded.
 /// 9. List-valued headers are clean token lists (one bad token and the browser rejects the
 ///    whole preflight); `*` in them only without credentials.
 pub(crate) fn check(shape: &PolicyShape, ex: &Exchange<'_>) -> Result<(), String> {
+    check_policy(shape, false, ex)
+}
+
+/// The invariants of a path no `PathPolicies` entry covers (and no fallback): the layer adds
+/// nothing to any response (no `Access-Control-*` header, no `Vary`, the application's own
+/// `Access-Control-*` headers removed), answers preflights 403 without calling the
+/// application, and forwards every other request.
+pub(crate) fn check_uncovered(ex: &Exchange<'_>) -> Result<(), String> {
+    if let Some(name) = ex
+        .response
+        .keys()
+        .find(|n| n.as_str().starts_with("access-control-"))
+    {
+        return Err(format!("{name} on a path no policy covers"));
+    }
+    let inner_vary = if ex.inner_called {
+        vary_tokens(ex.inner_headers)
+    } else {
+        Vec::new()
+    };
+    let vary = vary_tokens(ex.response);
+    if vary != inner_vary {
+        return Err(format!(
+            "vary {vary:?} on a path no policy covers (the application set {inner_vary:?})"
+        ));
+    }
+    if is_preflight(ex.method, ex.request) {
+        if ex.inner_called || ex.status != 403 {
+            return Err(format!(
+                "preflight on a path no policy covers: status {}, forwarded {}",
+                ex.status, ex.inner_called
+            ));
+        }
+    } else if !ex.inner_called {
+        return Err(format!(
+            "request on a path no policy covers not forwarded (status {})",
+            ex.status
+        ));
+    }
+    Ok(())
+}
+
+/// A WebSocket opening handshake (RFC 6455 §4.1: `GET` with the `upgrade` token in
+/// `Connection` and `websocket` in `Upgrade`, any case), or an extended `CONNECT` (RFC 8441).
+pub(crate) fn is_websocket_upgrade(method: &Method, request: &HeaderMap) -> bool {
+    let has = |name: &str, token: &[u8]| {
+        request.get_all(name).iter().any(|v| {
+            v.as_bytes()
+                .split(|&b| b == b',')
+                .any(|t| trim(t).eq_ignore_ascii_case(token))
+        })
+    };
+    method == Method::CONNECT
+        || (method == Method::GET && has("connection", b"upgrade") && has("upgrade", b"websocket"))
+}
+
+/// Whether a request with one `Origin`, at most one `Host` and at most one `Sec-Fetch-Site`
+/// comes from the server's own origin, decided by [`reference::is_same_origin`].
+fn unambiguously_same_origin(ex: &Exchange<'_>) -> bool {
+    let one = |name: &str| {
+        let mut values = ex.request.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (Some(v), None) => Some(Some(v.as_bytes())),
+            (None, _) => Some(None),
+            (Some(_), Some(_)) => None,
+        }
+    };
+    let (Some(Some(origin)), Some(host), Some(site)) =
+        (one("origin"), one("host"), one("sec-fetch-site"))
+    else {
+        return false;
+    };
+    let authority = host.or(ex.authority.map(str::as_bytes));
+    reference::is_same_origin(origin, site, authority)
+}
+
+fn check_policy(
+    shape: &PolicyShape,
+    guard_websockets: bool,
+    ex: &Exchange<'_>,
+) -> Result<(), String> {
     let resp = ex.response;
     // 1.
     for name in resp.keys() {
@@ -258,8 +408,16 @@ pub(crate) fn check(shape: &PolicyShape, ex: &Exchange<'_>) -> Result<(), String
         }
         // 8.
         if !ex.inner_called {
+            let refusable =
+                shape.strict || (guard_websockets && is_websocket_upgrade(ex.method, ex.request));
             let refused_strictly =
-                shape.strict && !origins.is_empty() && acao.is_none() && ex.status == 403;
+                refusable && !origins.is_empty() && acao.is_none() && ex.status == 403;
+            if unambiguously_same_origin(ex) {
+                return Err(format!(
+                    "same-origin request not forwarded (status {})",
+                    ex.status
+                ));
+            }
             if !refused_strictly {
                 return Err(format!(
                     "actual request not forwarded (status {}, acao {:?})",

@@ -67,6 +67,17 @@ pub(crate) fn parse_serialized_origin(s: &str) -> Option<Parsed<'_>> {
         if !labels_ok {
             return None;
         }
+        // URL standard, "ends in a number": a host whose last label is numeric is parsed as
+        // an IPv4 address, and serialized in dotted-decimal form.
+        let last = host.rsplit('.').next().unwrap_or(host);
+        if last.bytes().all(|b| b.is_ascii_digit()) {
+            let canonical = host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|a| a.to_string() == host);
+            if !canonical {
+                return None;
+            }
+        }
     }
     let port = match port_text {
         None => None,
@@ -129,4 +140,75 @@ pub(crate) fn list_elements<'a>(lines: &[&'a [u8]]) -> Vec<&'a [u8]> {
 /// The size of a field whose lines are combined with one separator byte each.
 pub(crate) fn combined_len(lines: &[&[u8]]) -> usize {
     lines.iter().map(|l| l.len()).sum::<usize>() + lines.len().saturating_sub(1)
+}
+
+/// `host[:port]` of a `Host` header or URI authority (RFC 9110 §7.2: `uri-host [ ":" port ]`,
+/// `port = *DIGIT`), or `None` when it is not one.
+pub(crate) fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let close = rest.find(']')?;
+        let after = &rest[close + 1..];
+        let port = if after.is_empty() {
+            None
+        } else {
+            Some(after.strip_prefix(':')?)
+        };
+        (&authority[..close + 2], port)
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host.contains('@') {
+        return None;
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(digits) => {
+            if !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            Some(digits.parse::<u16>().ok()?)
+        }
+    };
+    Some((host, port))
+}
+
+/// The default port of a scheme, for comparing an origin with an authority.
+pub(crate) fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
+    }
+}
+
+/// Whether a request comes from the server's own origin: the browser says so in
+/// `Sec-Fetch-Site: same-origin` (a header no page can set), or the `Origin`'s host and
+/// port (the scheme's default when absent) equal those of the request's authority (`Host`,
+/// or the URI's in HTTP/2), hosts compared case-insensitively. The scheme is not compared:
+/// behind a TLS-terminating proxy the server cannot know its own.
+pub(crate) fn is_same_origin(
+    origin: &[u8],
+    sec_fetch_site: Option<&[u8]>,
+    authority: Option<&[u8]>,
+) -> bool {
+    if sec_fetch_site == Some(b"same-origin".as_slice()) {
+        return true;
+    }
+    let Some(origin) = std::str::from_utf8(origin)
+        .ok()
+        .and_then(parse_serialized_origin)
+    else {
+        return false;
+    };
+    let Some((host, port)) = authority
+        .and_then(|a| std::str::from_utf8(a).ok())
+        .and_then(split_host_port)
+    else {
+        return false;
+    };
+    let default = default_port(origin.scheme);
+    host.eq_ignore_ascii_case(origin.host) && port.or(default) == origin.port.or(default)
 }
