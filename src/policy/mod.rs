@@ -504,7 +504,7 @@ impl Compiled {
 
     /// An origin refusal, naming the `Origin` it refuses (a path without
     /// policy names nothing).
-    #[cold]
+    #[inline(always)]
     fn origin_refusal(&self, refusal: Refusal) -> Refused {
         match refusal {
             Refusal::PathNotCovered => Refused::bare(refusal),
@@ -570,7 +570,11 @@ impl Compiled {
 
     /// Whether `explain_preflight_refusals` answers a preflight refused for
     /// this reason (its origin allowed) like an allowed one.
+    #[inline(always)]
     fn explains(&self, refusal: Refusal) -> bool {
+        if !self.explain {
+            return false;
+        }
         let about_request = matches!(
             refusal,
             Refusal::MethodNotAllowed
