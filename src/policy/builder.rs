@@ -212,7 +212,7 @@ impl PolicyBuilder {
     /// (`https://myapp-*.vercel.app`, `https://*--mysite.netlify.app`):
     /// anyone can register `myapp-attacker.vercel.app`; list the deployments
     /// exactly, or write an anchored
-    /// [`allow_origin_regex`](Self::allow_origin_regex) (feature `regex`)
+    /// [`allow_origin_regex`](https://docs.rs/tower-cors/latest/tower_cors/struct.PolicyBuilder.html#method.allow_origin_regex) (feature `regex`)
     /// that only your names match. Every origin a pattern matches can read
     /// your responses, so a subdomain takeover or an XSS on any of them is a
     /// breach; prefer exact origins when you can.
