@@ -781,16 +781,9 @@ fn panic_text(error: tokio::task::JoinError) -> String {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Chromium, Firefox ESR + geckodriver and WebKitGTK (scripts/test-all.sh installs them)"]
-async fn every_scenario_in_chromium_firefox_and_webkit() {
-    let started = Instant::now();
-    let table: &'static [Scenario] = scenarios::table().leak();
-    assert!(
-        table.len() >= 40,
-        "the suite must keep at least 40 scenarios"
-    );
-
+/// Serves the page and the API with every scenario mounted under
+/// `/{backend}/{index}` for both backends; returns the shared journal and the ports.
+async fn serve_table(table: &[Scenario]) -> (Journal, Ports) {
     let journal = Journal::default();
     let (page_listener, page) = servers::bind().await;
     let (api_listener, api) = servers::bind().await;
@@ -807,6 +800,20 @@ async fn every_scenario_in_chromium_firefox_and_webkit() {
     }
     servers::serve_api(api_listener, journal.clone(), mounts);
     servers::serve_page(page_listener);
+    (journal, ports)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, Firefox ESR + geckodriver and WebKitGTK (scripts/test-all.sh installs them)"]
+async fn every_scenario_in_chromium_firefox_and_webkit() {
+    let started = Instant::now();
+    let table: &'static [Scenario] = scenarios::table().leak();
+    assert!(
+        table.len() >= 40,
+        "the suite must keep at least 40 scenarios"
+    );
+
+    let (journal, ports) = serve_table(table).await;
 
     let engines = Engine::selected();
     let outcomes = for_each_engine(&engines, |engine| {

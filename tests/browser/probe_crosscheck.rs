@@ -7,11 +7,10 @@ use std::fmt::Write as _;
 
 use cors_probe::{Probe, Verdict};
 
-use crate::backends::{Backend, Ports};
+use crate::backends::Backend;
 use crate::harness::{Browser, Engine};
 use crate::scenarios::{self, Credentials, Scenario};
-use crate::servers::{self, Journal};
-use crate::{collect_logs, run_backend, target_dir, token, url_for, Attempt};
+use crate::{collect_logs, run_backend, serve_table, target_dir, token, url_for, Attempt};
 
 /// Whether the scenario is one request the probe can express.
 fn expressible(scenario: &Scenario) -> bool {
@@ -29,26 +28,11 @@ async fn cors_probe_verdicts_equal_chromium() {
         table.len()
     );
 
-    let journal = Journal::default();
-    let (page_listener, page) = servers::bind().await;
-    let (api_listener, api) = servers::bind().await;
-    let ports = Ports { page, api };
-    let mut mounts = Vec::new();
-    for backend in Backend::ALL {
-        for (index, scenario) in table.iter().enumerate() {
-            let prefix = format!("/{}/{index:03}", backend.slug());
-            mounts.push((
-                prefix,
-                backend.wrap(&scenario.policy, ports, journal.clone()),
-            ));
-        }
-    }
-    servers::serve_api(api_listener, journal.clone(), mounts);
-    servers::serve_page(page_listener);
+    let (_journal, ports) = serve_table(&table).await;
 
     let browser = Browser::launch(Engine::Chromium, &target_dir().join("tmp")).await;
     browser
-        .open(&format!("http://127.0.0.1:{api}/__cookie"))
+        .open(&format!("http://127.0.0.1:{}/__cookie", ports.api))
         .await;
     let mut chromium = Vec::new();
     for backend in Backend::ALL {
