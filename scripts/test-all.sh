@@ -65,9 +65,11 @@ export GECKODRIVER="$geckodriver"
 # ---- what the browser suite will use ---------------------------------------
 log "engines"
 chromium --version
-chromedriver --version | head -n 1
+chromedriver --version
 firefox-esr --version 2>/dev/null || firefox --version
-"$GECKODRIVER" --version | head -n 1
+# Whole output: `| head` would close the pipe early and geckodriver panics
+# on the broken pipe, which `pipefail` turns into a failed run.
+"$GECKODRIVER" --version
 dpkg-query -W -f='WebKitGTK ${Version} (webkit2gtk-driver)\n' webkit2gtk-driver
 
 # ---- the suite --------------------------------------------------------------
