@@ -78,39 +78,85 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        match (&self.source, &self.on_refusal) {
-            // The common case on its own, with no hook to test per request.
-            (Source::Fixed(policy), None) => serve(&mut self.inner, policy, None, req),
-            (source, hook) => serve_from(&mut self.inner, source, hook.as_ref(), req),
+        let inner = &mut self.inner;
+        let hook = self.on_refusal.as_ref();
+        // The common case first, on its own: a fixed policy, no hook, no
+        // predicate that needs the request head as `Parts`.
+        if let (Source::Fixed(policy), None) = (&self.source, hook) {
+            if !policy.needs_parts() {
+                return serve!(plain: inner, policy, None, req);
+            }
+        }
+        let current;
+        let policy = match &self.source {
+            Source::Fixed(policy) => policy,
+            Source::Reloadable(handle) => {
+                // One read of the current policy answers the whole request.
+                current = handle.load();
+                &current
+            }
+            Source::Paths(paths) => paths.policy_for(req.uri().path()),
+            Source::ReportOnly(shadowed) => return serve_report_only(inner, shadowed, hook, req),
+        };
+        // A policy chosen at run time, written out here too; what is rarer
+        // (a refusal hook) runs out of line.
+        match hook {
+            None if !policy.needs_parts() => serve!(plain: inner, policy, None, req),
+            None => serve_parts(inner, policy, None, req),
+            Some(_) => serve_hooked(inner, policy, hook, req),
         }
     }
 }
 
-/// Applies the policy a reloadable or per-path source (or a fixed one with a
-/// refusal hook) has for one request.
-#[inline(always)]
-fn serve_from<S, ReqBody, ResBody>(
+/// [`serve!`] out of line, for a layer with a refusal hook or a policy with a
+/// predicate over `Parts`.
+#[inline(never)]
+fn serve_hooked<S, ReqBody, ResBody>(
     inner: &mut S,
-    source: &Source,
+    policy: &CorsPolicy,
     hook: Option<&OnRefusal>,
     req: Request<ReqBody>,
 ) -> ResponseFuture<S::Future>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    let current;
-    let policy = match source {
-        Source::Fixed(policy) => policy,
-        Source::Reloadable(handle) => {
-            // One read of the current policy answers the whole request.
-            current = handle.current();
-            &current
-        }
-        Source::Paths(paths) => paths.policy_for(req.uri().path()),
-        Source::ReportOnly(shadowed) => return serve_report_only(inner, shadowed, hook, req),
-    };
-    serve(inner, policy, hook, req)
+    serve!(inner, policy, hook, req)
 }
+
+/// Applies one policy to one request: `serve!(inner, policy, hook, req)`.
+///
+/// A macro, not a function: a request (240 bytes for `Request<()>`) passed by
+/// value into an inlined function is copied once more on the way, on every
+/// request; written out in the caller, it goes from the caller's argument
+/// straight to the inner service.
+macro_rules! serve {
+    ($inner:expr, $policy:expr, $hook:expr, $req:ident) => {{
+        let (inner, policy, hook): (&mut S, &CorsPolicy, Option<&OnRefusal>) =
+            ($inner, $policy, $hook);
+        if policy.needs_parts() {
+            serve_parts(inner, policy, hook, $req)
+        } else {
+            serve!(plain: inner, policy, hook, $req)
+        }
+    }};
+    // For a policy without a predicate over `Parts`.
+    (plain: $inner:expr, $policy:expr, $hook:expr, $req:ident) => {{
+        let (inner, policy, hook): (&mut S, &CorsPolicy, Option<&OnRefusal>) =
+            ($inner, $policy, $hook);
+        let decision = policy.decide($req.method(), $req.uri(), $req.headers(), None);
+        observe(hook, &decision, $req.method(), $req.uri(), $req.headers());
+        match policy.action(decision, $req.method(), $req.headers(), None) {
+            Action::Answer(answer) => {
+                let (status, headers, body) = policy.answer(answer);
+                ResponseFuture::answer(status, headers, body)
+            }
+            Action::Forward(decoration) => {
+                ResponseFuture::forward(inner.call($req), policy.clone(), decoration)
+            }
+        }
+    }};
+}
+use serve;
 
 /// The [`on_refusal`](crate::CorsLayer::on_refusal) hook: called with
 /// every refused request.
@@ -129,34 +175,7 @@ impl fmt::Debug for OnRefusal {
     }
 }
 
-/// Applies one policy to one request.
-#[inline(always)]
-fn serve<S, ReqBody, ResBody>(
-    inner: &mut S,
-    policy: &CorsPolicy,
-    hook: Option<&OnRefusal>,
-    req: Request<ReqBody>,
-) -> ResponseFuture<S::Future>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-{
-    if policy.needs_parts() {
-        return serve_parts(inner, policy, hook, req);
-    }
-    let decision = policy.decide(req.method(), req.uri(), req.headers(), None);
-    observe(hook, &decision, req.method(), req.uri(), req.headers());
-    match policy.action(decision, req.method(), req.headers(), None) {
-        Action::Answer(answer) => {
-            let (status, headers, body) = policy.answer(answer);
-            ResponseFuture::answer(status, headers, body)
-        }
-        Action::Forward(decoration) => {
-            ResponseFuture::forward(inner.call(req), policy.clone(), decoration)
-        }
-    }
-}
-
-/// [`serve`] for a policy whose origin predicate takes the request head as
+/// [`serve!`] for a policy whose origin predicate takes the request head as
 /// `Parts`: the request is taken apart and put back together, without copying.
 #[inline(always)]
 fn serve_parts<S, ReqBody, ResBody>(
@@ -201,7 +220,7 @@ where
     let policy = match &shadowed.enforced {
         Source::Fixed(policy) => policy,
         Source::Reloadable(handle) => {
-            current = handle.current();
+            current = handle.load();
             &current
         }
         Source::Paths(paths) => paths.policy_for(req.uri().path()),
@@ -211,7 +230,7 @@ where
     let candidate = &shadowed.candidate;
     if policy.same_as(candidate) {
         // Promoted: the candidate is the enforced policy, nothing can differ.
-        return serve(inner, policy, hook, req);
+        return serve!(inner, policy, hook, req);
     }
     let (parts, body) = req.into_parts();
     let decision = policy.evaluate(&parts);

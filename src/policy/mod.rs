@@ -251,7 +251,6 @@ impl CorsPolicy {
         let acrm = (method == Method::OPTIONS)
             .then(|| headers.get_all(ACRM))
             .filter(|acrm| acrm.iter().next().is_some());
-        let preflight = acrm.is_some();
         let c = &*self.inner;
         let origin_verdict = match &c.origins {
             Origins::Any => Ok(WILDCARD),
@@ -259,7 +258,7 @@ impl CorsPolicy {
             Origins::List(m) => m.allow(origin, parts),
             Origins::Nobody => Err(Refusal::PathNotCovered),
         };
-        if !preflight {
+        let Some(acrm) = acrm else {
             return match origin_verdict {
                 Ok(allow_origin) => Decision::ActualAllowed { allow_origin },
                 // Same-origin requests carry `Origin` too (every POST, every
@@ -274,19 +273,19 @@ impl CorsPolicy {
                 }
                 Err(r) => Decision::ActualRefused(c.origin_refusal(r)),
             };
-        }
-        let verdict = origin_verdict
-            .map_err(|r| c.origin_refusal(r))
-            .and_then(|o| match acrm {
-                Some(acrm) => c.check_request_method(acrm).map(|()| o),
-                None => Err(Refused::method(Refusal::MethodMalformed)),
-            })
-            .and_then(|o| c.check_request_headers(headers).map(|()| o));
-        match verdict {
-            Ok(allow_origin) => Decision::PreflightAllowed { allow_origin },
-            // The origin is allowed when the method or headers are refused.
-            Err(r) => Decision::PreflightRefused(r.explained(c.explains(r.refusal()))),
-        }
+        };
+        let refused = match origin_verdict {
+            Err(r) => c.origin_refusal(r),
+            Ok(allow_origin) => match c
+                .check_request_method(acrm)
+                .and_then(|()| c.check_request_headers(headers))
+            {
+                Ok(()) => return Decision::PreflightAllowed { allow_origin },
+                // The origin is allowed: the refusal can be explained.
+                Err(r) => r.explained(c.explains(r.refusal())),
+            },
+        };
+        Decision::PreflightRefused(refused)
     }
 
     /// Whether requests are answered `403` instead of forwarded when their

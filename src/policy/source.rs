@@ -5,9 +5,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, Guard};
 
-use super::{Compiled, CorsPolicy, PathPolicies};
+use super::{CorsPolicy, PathPolicies};
 
 /// Replaces the policy of a layer made by
 /// [`CorsLayer::reloadable`](crate::CorsLayer::reloadable), while it serves.
@@ -36,26 +36,33 @@ use super::{Compiled, CorsPolicy, PathPolicies};
 /// ```
 #[derive(Clone)]
 pub struct PolicyHandle {
-    current: Arc<ArcSwap<Compiled>>,
+    // `CorsPolicy` rather than its compiled inside, so that a request reads it
+    // through a guard (`load`: no reference count touched) and clones it only
+    // when the response needs it.
+    current: Arc<ArcSwap<CorsPolicy>>,
 }
 
 impl PolicyHandle {
     pub(crate) fn new(policy: CorsPolicy) -> Self {
         Self {
-            current: Arc::new(ArcSwap::new(policy.inner)),
+            current: Arc::new(ArcSwap::from_pointee(policy)),
         }
     }
 
     /// Makes `policy` the one applied to every request from now on.
     pub fn replace(&self, policy: CorsPolicy) {
-        self.current.store(policy.inner);
+        self.current.store(Arc::new(policy));
     }
 
     /// The policy applied now.
     pub fn current(&self) -> CorsPolicy {
-        CorsPolicy {
-            inner: self.current.load_full(),
-        }
+        CorsPolicy::clone(&self.current.load())
+    }
+
+    /// The policy applied now, for the duration of one call.
+    #[inline(always)]
+    pub(crate) fn load(&self) -> Guard<Arc<CorsPolicy>> {
+        self.current.load()
     }
 }
 
