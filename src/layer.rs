@@ -2,13 +2,16 @@
 
 use tower_layer::Layer;
 
-use crate::policy::{CorsPolicy, PathPolicies, PolicyHandle, Source};
+#[cfg(feature = "reload")]
+use crate::policy::PolicyHandle;
+use crate::policy::{CorsPolicy, PathPolicies, Source};
 use crate::refusal::RefusalReport;
 use crate::service::{CorsService, OnRefusal};
 
 /// A [`Layer`] that wraps services in [`CorsService`], applying one
-/// [`CorsPolicy`], a policy replaced at run time ([`reloadable`](Self::reloadable)),
-/// or one policy per path prefix ([`per_path`](Self::per_path)).
+/// [`CorsPolicy`], a policy replaced at run time
+/// ([`reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable),
+/// feature `reload`), or one policy per path prefix ([`per_path`](Self::per_path)).
 ///
 /// Register it **outside** authentication, rate limiting and routing, so
 /// that it sees preflights first (see the [ordering guide](crate::docs::ordering)).
@@ -94,6 +97,8 @@ impl CorsLayer {
     /// # Ok(())
     /// # }
     /// ```
+    #[cfg(feature = "reload")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
     pub fn reloadable(policy: CorsPolicy) -> (Self, PolicyHandle) {
         let handle = PolicyHandle::new(policy);
         let layer = Self {
@@ -139,7 +144,7 @@ impl CorsLayer {
     /// method or header name), and `Display`s as one escaped log line.
     ///
     /// Works with every constructor ([`new`](Self::new),
-    /// [`reloadable`](Self::reloadable), [`per_path`](Self::per_path)); a
+    /// [`reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable), [`per_path`](Self::per_path)); a
     /// second call replaces the first hook. `f` runs on the request path,
     /// before the answer: keep it short (count, or hand the line to a
     /// logger). Requests without `Origin` and same-origin requests are not
@@ -198,8 +203,8 @@ impl CorsLayer {
     ///   differ, or `forwarded / answered by the layer`).
     ///
     /// It composes with every constructor. With
-    /// [`reloadable`](Self::reloadable), promote the candidate with one
-    /// [`PolicyHandle::replace`](crate::PolicyHandle::replace) of the same
+    /// [`reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable), promote the candidate with one
+    /// [`PolicyHandle::replace`](https://docs.rs/tower-cors/latest/tower_cors/struct.PolicyHandle.html#method.replace) of the same
     /// policy (a clone): from then on the enforced policy *is* the candidate,
     /// nothing differs, and nothing is evaluated twice. With
     /// [`per_path`](Self::per_path), the one candidate is compared with the

@@ -13,8 +13,8 @@
 //!   them.
 //! - [`CorsPolicy::evaluate`] tells, without side effects, what will be
 //!   answered to a request and why.
-//! - Policies can change at run time ([`CorsLayer::reloadable`] and
-//!   [`PolicyHandle`]), decide origins in code
+//! - Policies can change at run time ([`CorsLayer::reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable) and
+//!   [`PolicyHandle`](https://docs.rs/tower-cors/latest/tower_cors/struct.PolicyHandle.html), feature `reload`), decide origins in code
 //!   ([`PolicyBuilder::allow_origin_fn`] over a parsed [`Origin`]), differ
 //!   per path ([`PathPolicies`], [`CorsLayer::per_path`]) and guard
 //!   WebSocket handshakes ([`PolicyBuilder::guard_websockets`]).
@@ -55,9 +55,12 @@
 //! # Features
 //!
 //! None is on by default; the default build depends only on `http`,
-//! `http-body`, `bytes`, `tower-layer`, `tower-service`, `pin-project-lite`,
-//! `psl` and `idna`.
+//! `http-body`, `bytes`, `tower-layer`, `tower-service`, `pin-project-lite`
+//! and `publicsuffix` (with its `psl-types`), and compiles no procedural macro.
 //!
+//! - `reload`: `CorsLayer::reloadable` and `PolicyHandle`, a policy replaced
+//!   while serving and read without a lock (the `arc-swap` crate, which
+//!   brings the `rustversion` procedural macro).
 //! - `regex`: `allow_origin_regex` on [`PolicyBuilder`], anchored regular
 //!   expressions over the whole origin (the `regex` crate).
 //! - `tracing`: a `debug` event (target `tower_cors`) for every refused
@@ -91,8 +94,10 @@ pub use layer::CorsLayer;
 pub use origin::Origin;
 pub use policy::{
     CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
-    PolicyHandle, Verdict,
+    Verdict,
 };
+#[cfg(feature = "reload")]
+pub use policy::PolicyHandle;
 pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused, ReportOnly};
 pub use service::CorsService;
 

@@ -87,9 +87,11 @@ where
                 return serve!(plain: inner, policy, None, req);
             }
         }
+        #[cfg(feature = "reload")]
         let current;
         let policy = match &self.source {
             Source::Fixed(policy) => policy,
+            #[cfg(feature = "reload")]
             Source::Reloadable(handle) => {
                 // One read of the current policy answers the whole request.
                 current = handle.load();
@@ -216,9 +218,11 @@ fn serve_report_only<S, ReqBody, ResBody>(
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
+    #[cfg(feature = "reload")]
     let current;
     let policy = match &shadowed.enforced {
         Source::Fixed(policy) => policy,
+        #[cfg(feature = "reload")]
         Source::Reloadable(handle) => {
             current = handle.load();
             &current

@@ -281,8 +281,8 @@ impl PolicyBuilder {
     /// it must be cheap and must not block**: look the origin up in memory.
     /// For allow-lists kept in a database or a remote service, keep a
     /// snapshot in memory and refresh it in the background, or rebuild the
-    /// whole policy and swap it in with a [`PolicyHandle`](crate::PolicyHandle)
-    /// (see [`CorsLayer::reloadable`](crate::CorsLayer::reloadable) and
+    /// whole policy and swap it in with a [`PolicyHandle`](https://docs.rs/tower-cors/latest/tower_cors/struct.PolicyHandle.html)
+    /// (see [`CorsLayer::reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable) and
     /// `examples/tenant_origins.rs`). A panic in the function propagates to
     /// the caller of the service.
     ///

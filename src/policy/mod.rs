@@ -23,6 +23,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri}
 pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
 pub use decision::{Decision, Verdict};
 pub use paths::{PathPolicies, PathPoliciesBuilder};
+#[cfg(feature = "reload")]
 pub use source::PolicyHandle;
 pub(crate) use source::{ReportOnlySource, Source};
 

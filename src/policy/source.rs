@@ -2,9 +2,11 @@
 //! policy replaced at run time through a [`PolicyHandle`], or
 //! [`PathPolicies`].
 
-use std::fmt;
 use std::sync::Arc;
+#[cfg(feature = "reload")]
+use std::fmt;
 
+#[cfg(feature = "reload")]
 use arc_swap::{ArcSwap, Guard};
 
 use super::{CorsPolicy, PathPolicies};
@@ -34,6 +36,8 @@ use super::{CorsPolicy, PathPolicies};
 /// assert!(handle.current().evaluate_request(&req).is_allowed());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg(feature = "reload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
 #[derive(Clone)]
 pub struct PolicyHandle {
     // `CorsPolicy` rather than its compiled inside, so that a request reads it
@@ -42,6 +46,7 @@ pub struct PolicyHandle {
     current: Arc<ArcSwap<CorsPolicy>>,
 }
 
+#[cfg(feature = "reload")]
 impl PolicyHandle {
     pub(crate) fn new(policy: CorsPolicy) -> Self {
         Self {
@@ -66,6 +71,7 @@ impl PolicyHandle {
     }
 }
 
+#[cfg(feature = "reload")]
 impl fmt::Debug for PolicyHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("PolicyHandle")
@@ -78,6 +84,7 @@ impl fmt::Debug for PolicyHandle {
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
     Fixed(CorsPolicy),
+    #[cfg(feature = "reload")]
     Reloadable(PolicyHandle),
     Paths(PathPolicies),
     /// An enforced source with a report-only candidate beside it (boxed, so
