@@ -92,12 +92,12 @@ pub use error::{Issue, IssueKind, PolicyError};
 pub use future::ResponseFuture;
 pub use layer::CorsLayer;
 pub use origin::Origin;
+#[cfg(feature = "reload")]
+pub use policy::PolicyHandle;
 pub use policy::{
     CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
     Verdict,
 };
-#[cfg(feature = "reload")]
-pub use policy::PolicyHandle;
 pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused, ReportOnly};
 pub use service::CorsService;
 

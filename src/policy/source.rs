@@ -2,9 +2,9 @@
 //! policy replaced at run time through a [`PolicyHandle`], or
 //! [`PathPolicies`].
 
-use std::sync::Arc;
 #[cfg(feature = "reload")]
 use std::fmt;
+use std::sync::Arc;
 
 #[cfg(feature = "reload")]
 use arc_swap::{ArcSwap, Guard};
