@@ -72,13 +72,20 @@ impl<'a> Origin<'a> {
         if bytes.is_empty() || bytes.len() > MAX_ORIGIN_LEN {
             return None;
         }
-        // `scheme "://"`: the longest run of scheme bytes, starting with a letter.
-        let scheme_len = bytes.iter().position(|&b| !is_scheme_byte(b))?;
-        if !bytes[0].is_ascii_lowercase() {
-            return None;
-        }
-        let (scheme, rest) = bytes.split_at(scheme_len);
-        let authority = rest.strip_prefix(b"://")?;
+        // `scheme "://"`: the longest run of scheme bytes, starting with a
+        // letter; the two schemes of nearly every request first.
+        let (scheme, authority) = if let Some(rest) = bytes.strip_prefix(b"https://") {
+            (&bytes[..5], rest)
+        } else if let Some(rest) = bytes.strip_prefix(b"http://") {
+            (&bytes[..4], rest)
+        } else {
+            let scheme_len = bytes.iter().position(|&b| !is_scheme_byte(b))?;
+            if !bytes[0].is_ascii_lowercase() {
+                return None;
+            }
+            let (scheme, rest) = bytes.split_at(scheme_len);
+            (scheme, rest.strip_prefix(b"://")?)
+        };
         let (host, host_is_ip, rest) = if authority.first() == Some(&b'[') {
             let close = authority.iter().position(|&b| b == b']')?;
             let host = &authority[..=close];
@@ -87,19 +94,23 @@ impl<'a> Origin<'a> {
             }
             (host, true, &authority[close + 1..])
         } else {
-            let end = authority
-                .iter()
-                .position(|&b| b == b':')
-                .unwrap_or(authority.len());
-            let host = &authority[..end];
-            let host_is_ip = match is_domain_or_ipv4(host) {
-                Some(ip) => ip,
+            let (end, host_is_ip) = match scan_domain_or_ipv4(authority) {
+                Some(scanned) => scanned,
                 // Hosts of non-special schemes are opaque: browsers keep
                 // their case (URL standard, "opaque-host parser").
-                None if !is_special_scheme_bytes(scheme) && is_opaque_host(host) => false,
+                None if !is_special_scheme_bytes(scheme) => {
+                    let end = authority
+                        .iter()
+                        .position(|&b| b == b':')
+                        .unwrap_or(authority.len());
+                    if !is_opaque_host(&authority[..end]) {
+                        return None;
+                    }
+                    (end, false)
+                }
                 None => return None,
             };
-            (host, host_is_ip, &authority[end..])
+            (&authority[..end], host_is_ip, &authority[end..])
         };
         let port = match rest {
             [] => None,
@@ -235,71 +246,73 @@ fn is_scheme(s: &[u8]) -> bool {
 }
 
 /// Validates a lowercase ASCII host (DNS name or dotted IPv4). Returns
-/// whether it is an IPv4 address. One pass, one table load per byte.
+/// whether it is an IPv4 address.
 fn is_domain_or_ipv4(host: &[u8]) -> Option<bool> {
-    if host.is_empty() || host.len() > 253 {
-        return None;
+    match scan_domain_or_ipv4(host)? {
+        (end, is_ip) if end == host.len() => Some(is_ip),
+        _ => None,
     }
-    let mut label_len = 0usize;
-    let mut label_numeric = true;
-    let mut all_numeric = true;
-    for &b in host {
-        match HOST_BYTES[usize::from(b)] {
-            HostByte::Dot => {
-                if label_len == 0 {
+}
+
+/// Validates the lowercase ASCII host (DNS name or dotted IPv4) that starts
+/// `authority` and ends at a `:` or at the end. Returns its length and
+/// whether it is an IPv4 address. One pass, one table load per byte.
+fn scan_domain_or_ipv4(authority: &[u8]) -> Option<(usize, bool)> {
+    let mut end = authority.len();
+    let mut label_start = 0;
+    let mut i = 0;
+    while i < authority.len() {
+        let class = HOST_BYTES[usize::from(authority[i])];
+        if class != LABEL {
+            if class == DOT {
+                if i == label_start || i - label_start > 63 {
                     return None;
                 }
-                all_numeric &= label_numeric;
-                label_len = 0;
-                label_numeric = true;
-                continue;
+                label_start = i + 1;
+            } else if class == COLON {
+                end = i;
+                break;
+            } else {
+                return None;
             }
-            HostByte::Digit => {}
-            HostByte::Name => label_numeric = false,
-            HostByte::Invalid => return None,
         }
-        label_len += 1;
-        if label_len > 63 {
-            return None;
-        }
+        i += 1;
     }
-    if label_len == 0 {
+    if end == label_start || end - label_start > 63 || end > 253 {
         return None;
     }
+    let host = &authority[..end];
     // Browsers serialize IPv4 hosts in dotted-decimal form; a host whose last
-    // label is numeric is an IPv4 address to the URL parser.
-    if label_numeric {
+    // label is numeric is an IPv4 address to the URL parser, and nothing else.
+    if host[label_start..].iter().all(u8::is_ascii_digit) {
         let text = std::str::from_utf8(host).ok()?;
         let addr: Ipv4Addr = text.parse().ok()?;
         // Canonical only (no leading zeros): re-serializing must give the same length.
-        if !all_numeric || ipv4_len(addr) != host.len() {
+        if ipv4_len(addr) != host.len() {
             return None;
         }
-        return Some(true);
+        return Some((end, true));
     }
-    Some(false)
+    Some((end, false))
 }
 
-/// What a byte can be in a serialized host.
-#[derive(Clone, Copy)]
-enum HostByte {
-    Invalid,
-    /// `a`-`z`, `-`, `_`.
-    Name,
-    Digit,
-    Dot,
-}
+/// What a byte can be in a serialized host: invalid, a label byte (`a`-`z`,
+/// `0`-`9`, `-`, `_`), a dot, or the `:` that ends the host of an authority.
+const INVALID: u8 = 0;
+const LABEL: u8 = 1;
+const DOT: u8 = 2;
+const COLON: u8 = 3;
 
-const HOST_BYTES: [HostByte; 256] = {
-    let mut table = [HostByte::Invalid; 256];
+const HOST_BYTES: [u8; 256] = {
+    let mut table = [INVALID; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
         table[b] = match c {
-            b'a'..=b'z' | b'-' | b'_' => HostByte::Name,
-            b'0'..=b'9' => HostByte::Digit,
-            b'.' => HostByte::Dot,
-            _ => HostByte::Invalid,
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => LABEL,
+            b'.' => DOT,
+            b':' => COLON,
+            _ => INVALID,
         };
         b += 1;
     }

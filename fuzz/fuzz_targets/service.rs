@@ -225,7 +225,9 @@ fuzz_target!(|input: Input| {
             if let Some(f) = fallback {
                 builder = builder.fallback(fixtures[f].policy.clone());
             }
-            let paths = builder.build().expect("distinct, well-formed prefixes build");
+            let paths = builder
+                .build()
+                .expect("distinct, well-formed prefixes build");
             (
                 CorsLayer::per_path(paths),
                 None,
