@@ -9,9 +9,10 @@
 # (sources fetched beforehand, so downloads are not timed).
 #
 # Usage: scripts/build-cost.sh [--check]    (RUNS=3 for the median of 3 builds)
-#   --check: fail unless the default tree has at most 15 crates; the release
-#            build times (target: at most twice tower-http's) are printed with a
-#            note when above the target, never gated (timings are not tests).
+#   --check: fail unless the default tree has at most 15 crates and no
+#            procedural macro; the release build times (target: at most twice
+#            tower-http's) are printed with a note when above the target, never
+#            gated (timings are not tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -168,10 +169,17 @@ if [ "$check" = "--check" ]; then
     echo "FAIL: $cors_crates crates in the default tree (target: at most 15)" >&2
     exit 1
   fi
+  # No procedural macro (and so no `syn`) in the default build.
+  proc_macros=$(cd "$tmp/with-tower-cors" && cargo tree -e normal --prefix none 2>/dev/null |
+    grep ' (proc-macro)' | sed 's/ (\*)$//' | sort -u || true)
+  if [ -n "$proc_macros" ]; then
+    echo "FAIL: procedural macros in the default tree: $proc_macros" >&2
+    exit 1
+  fi
   # The build-time target (at most twice tower-http's release build) is reported, not
   # gated: a timed check on a shared machine cannot fail reliably, only randomly.
   if [ "$(echo "$cors_s > 2 * $http_s" | bc)" = 1 ] || [ "$(echo "$cors_cpu > 2 * $http_cpu" | bc)" = 1 ]; then
     echo "note: release build ${cors_s}s wall / ${cors_cpu}s CPU against tower-http's ${http_s}s / ${http_cpu}s: above the 2x target on this run"
   fi
-  echo "ok: at most 15 crates in the default tree (release build times above are reported, not gated)"
+  echo "ok: at most 15 crates and no procedural macro in the default tree (release build times above are reported, not gated)"
 fi
