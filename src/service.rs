@@ -110,8 +110,8 @@ where
     }
 }
 
-/// [`serve!`] out of line, for a layer with a refusal hook or a policy with a
-/// predicate over `Parts`.
+/// [`serve!`] out of line, for a layer with a refusal hook: the hook's
+/// report-building code stays out of [`CorsService::call`].
 #[inline(never)]
 fn serve_hooked<S, ReqBody, ResBody>(
     inner: &mut S,
