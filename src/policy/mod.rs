@@ -84,7 +84,7 @@ enum Origins {
     /// The public policy: `Access-Control-Allow-Origin: *` on every response.
     Any,
     List(OriginMatcher),
-    /// No origin at all: the policy of a path no [`PathPolicies`](crate::PathPolicies)
+    /// No origin at all: the policy of a path no [`PathPolicies`]
     /// entry covers. Answers carry no `Access-Control-*` header and no `Vary`.
     Nobody,
 }
@@ -306,7 +306,7 @@ impl CorsPolicy {
         self.inner.guard_websockets
     }
 
-    /// The policy of a path no [`PathPolicies`](crate::PathPolicies) entry
+    /// The policy of a path no [`PathPolicies`] entry
     /// covers: no origin is allowed, and nothing about the answer depends on
     /// the origin.
     pub(crate) fn uncovered() -> Self {

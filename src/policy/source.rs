@@ -1,5 +1,5 @@
 //! Where a layer takes each request's policy from: one fixed policy, a
-//! policy replaced at run time through a [`PolicyHandle`], or
+//! policy replaced at run time through a `PolicyHandle`, or
 //! [`PathPolicies`].
 
 #[cfg(feature = "reload")]
