@@ -382,7 +382,7 @@ impl CorsPolicy {
     }
 
     /// Whether `self` and `other` are the same compiled policy (one
-    /// promoted with [`PolicyHandle::replace`]).
+    /// promoted with `PolicyHandle::replace`).
     pub(crate) fn same_as(&self, other: &CorsPolicy) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
