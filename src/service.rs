@@ -87,18 +87,10 @@ where
                 return serve!(plain: inner, policy, None, req);
             }
         }
-        #[cfg(feature = "reload")]
-        let current;
-        let policy = match &self.source {
-            Source::Fixed(policy) => policy,
-            #[cfg(feature = "reload")]
-            Source::Reloadable(handle) => {
-                // One read of the current policy answers the whole request.
-                current = handle.load();
-                &current
-            }
-            Source::Paths(paths) => paths.policy_for(req.uri().path()),
-            Source::ReportOnly(shadowed) => return serve_report_only(inner, shadowed, hook, req),
+        let mut current = None;
+        let policy = match self.source.policy(|| req.uri().path(), &mut current) {
+            Ok(policy) => policy,
+            Err(shadowed) => return serve_report_only(inner, shadowed, hook, req),
         };
         // A policy chosen at run time, written out here too; what is rarer
         // (a refusal hook) runs out of line.
@@ -218,18 +210,11 @@ fn serve_report_only<S, ReqBody, ResBody>(
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    #[cfg(feature = "reload")]
-    let current;
-    let policy = match &shadowed.enforced {
-        Source::Fixed(policy) => policy,
-        #[cfg(feature = "reload")]
-        Source::Reloadable(handle) => {
-            current = handle.load();
-            &current
-        }
-        Source::Paths(paths) => paths.policy_for(req.uri().path()),
+    let mut current = None;
+    let policy = match shadowed.enforced.policy(|| req.uri().path(), &mut current) {
+        Ok(policy) => policy,
         // `Source::with_candidate` never nests candidates.
-        Source::ReportOnly(nested) => return serve_report_only(inner, nested, hook, req),
+        Err(nested) => return serve_report_only(inner, nested, hook, req),
     };
     let candidate = &shadowed.candidate;
     if policy.same_as(candidate) {

@@ -114,4 +114,32 @@ impl Source {
             candidate,
         }))
     }
+
+    /// The policy for one request, whose path `path` gives; a reloadable
+    /// source's is read once into `current`, which keeps it for the request.
+    /// A source with a report-only candidate has no single policy: it is
+    /// returned as the error.
+    #[inline(always)]
+    #[cfg_attr(not(feature = "reload"), allow(unused_variables))]
+    pub(crate) fn policy<'a, 'p>(
+        &'a self,
+        path: impl FnOnce() -> &'p str,
+        current: &'a mut Option<Current>,
+    ) -> Result<&'a CorsPolicy, &'a ReportOnlySource> {
+        match self {
+            Source::Fixed(policy) => Ok(policy),
+            #[cfg(feature = "reload")]
+            // One read of the current policy answers the whole request.
+            Source::Reloadable(handle) => Ok(current.insert(handle.load())),
+            Source::Paths(paths) => Ok(paths.policy_for(path())),
+            Source::ReportOnly(shadowed) => Err(shadowed),
+        }
+    }
 }
+
+/// What [`Source::policy`] keeps of a reloadable policy for one request.
+#[cfg(feature = "reload")]
+pub(crate) type Current = Guard<Arc<CorsPolicy>>;
+/// What [`Source::policy`] keeps of a reloadable policy for one request.
+#[cfg(not(feature = "reload"))]
+pub(crate) type Current = std::convert::Infallible;
