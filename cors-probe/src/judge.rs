@@ -307,15 +307,7 @@ pub fn check_preflight(req: &FetchRequest, response: &WireResponse) -> Preflight
     let mut warnings = Vec::new();
     let mut result = cors_model::validate_preflight(req, response);
     if let Err(NetworkError::NonWildcardHeaderNotAllowed(_)) = result {
-        let star = matches!(
-            cors_model::extract_header_list_values(
-                &response.headers,
-                "access-control-allow-headers",
-                cors_model::Abnf::TokenList
-            ),
-            cors_model::ListValues::Values(v) if v.iter().any(|h| h == "*")
-        );
-        if star && !req.credentials.is_include() {
+        if allow_headers_has_star(response) && !req.credentials.is_include() {
             let mut without = req.clone();
             without
                 .headers
@@ -424,15 +416,7 @@ fn diagnose_preflight_error(
             }
         }
         NetworkError::NonWildcardHeaderNotAllowed(name) | NetworkError::HeaderNotAllowed(name) => {
-            let star = matches!(
-                cors_model::extract_header_list_values(
-                    &response.headers,
-                    "access-control-allow-headers",
-                    cors_model::Abnf::TokenList
-                ),
-                cors_model::ListValues::Values(v) if v.iter().any(|h| h == "*")
-            );
-            let hint = if star && credentialed {
+            let hint = if allow_headers_has_star(response) && credentialed {
                 format!(
                     "`*` in `Access-Control-Allow-Headers` is a wildcard only for requests \
                      without credentials: list `{name}` by name"
@@ -512,5 +496,17 @@ pub fn console_sentence(url: &str, origin: &str, diagnosis: &Diagnosis) -> Strin
         "Access to fetch at '{url}' from origin '{origin}' has been blocked by CORS policy: \
          {preflight}{}",
         diagnosis.reason
+    )
+}
+
+/// Whether the preflight answer's `Access-Control-Allow-Headers` lists `*`.
+fn allow_headers_has_star(response: &WireResponse) -> bool {
+    matches!(
+        cors_model::extract_header_list_values(
+            &response.headers,
+            "access-control-allow-headers",
+            cors_model::Abnf::TokenList
+        ),
+        cors_model::ListValues::Values(v) if v.iter().any(|h| h == "*")
     )
 }
