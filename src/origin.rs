@@ -729,6 +729,50 @@ mod tests {
     }
 
     #[test]
+    fn host_limits_and_the_ipv4_rule() {
+        let label = |n: usize| "a".repeat(n);
+        // Labels of at most 63 bytes, first, middle or last; hosts of at most 253.
+        for host in [
+            format!("{}.example.com", label(63)),
+            format!("a.{}.com", label(63)),
+            format!("example.{}", label(63)),
+            format!("{0}.{0}.{0}.{1}", label(63), label(61)),
+        ] {
+            let origin = format!("https://{host}:8443");
+            let parsed = Origin::parse(&origin).unwrap_or_else(|| panic!("{origin} should parse"));
+            assert_eq!(parsed.host, host.as_bytes());
+            assert_eq!(parsed.port, Some(8443));
+        }
+        for host in [
+            format!("{}.example.com", label(64)),
+            format!("a.{}.com", label(64)),
+            format!("example.{}", label(64)),
+            format!("{0}.{0}.{0}.{1}", label(63), label(62)),
+        ] {
+            for origin in [format!("https://{host}"), format!("https://{host}:8443")] {
+                assert_eq!(Origin::parse(&origin), None, "{origin} should be refused");
+            }
+        }
+        // A host whose last label is numeric is an IPv4 address, and must be one in
+        // dotted-decimal form; a numeric label elsewhere is an ordinary label.
+        assert!(Origin::parse("http://10.0.0.1").is_some_and(|o| o.host_is_ip()));
+        assert!(Origin::parse("http://10.example.com").is_some_and(|o| !o.host_is_ip()));
+        for refused in [
+            "http://a.1.2.3",
+            "http://1.2.3.4.5",
+            "http://01.2.3.4",
+            "http://256.1.1.1",
+            "http://example.123",
+        ] {
+            assert_eq!(
+                Origin::parse(refused),
+                None,
+                "{refused:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
     fn opaque_hosts_of_non_special_schemes_keep_their_case() {
         for input in [
             "safari-web-extension://1B2C3D4E-AAAA-4BBB-8CCC-0123456789AB",
