@@ -205,6 +205,10 @@ impl Naming<'_> {
             IssueKind::AnyOriginWithCredentials => format!(
                 "{any} cannot be combined with {credentials}: browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins in {origins}"
             ),
+            IssueKind::AnyOriginWithPrivateNetwork => format!(
+                "{any} cannot be combined with {}: every public website could then reach this private-network service from its visitors' browsers; list the public origins that may reach it in {origins}",
+                self.set("allow_private_network", "true")
+            ),
             IssueKind::NullOriginWithCredentials => format!(
                 "{null} cannot be combined with {credentials}: any page can send \"Origin: null\" from a sandboxed iframe and read credentialed responses; unset one of them"
             ),
@@ -221,6 +225,14 @@ impl Naming<'_> {
                 self.set("allow_credentials", "true"),
             ),
             ("allow_any_origin()", self.set("allow_any_origin", "true")),
+            (
+                "allow_private_network(true)",
+                self.set("allow_private_network", "true"),
+            ),
+            (
+                "guard_websockets(true)",
+                self.set("guard_websockets", "true"),
+            ),
             ("allow_null_origin()", self.set("allow_null_origin", "true")),
             ("allow_origin_pattern()", self.field("allow_origins")),
             ("allow_origin_regex()", self.field("allow_origin_regexes")),

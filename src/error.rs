@@ -169,11 +169,17 @@ pub enum IssueKind {
     InvalidOrigin,
     /// A subdomain or port pattern is malformed.
     InvalidPattern,
-    /// A subdomain pattern or glob sits directly over a public suffix
-    /// (`https://*.com`, `https://myapp-*.vercel.app`), so anyone could
-    /// register a matching origin.
+    /// A subdomain pattern or glob covers names strangers can register: its
+    /// base is a public suffix (`https://*.com`,
+    /// `https://myapp-*.vercel.app`), a public suffix lies below its base
+    /// (`https://*.amazonaws.com` covers `attacker.s3.amazonaws.com`), or,
+    /// with credentials or the WebSocket guard, it covers `.local` names,
+    /// which any device on the local network can answer for.
     PublicSuffixPattern,
-    /// A regular expression origin is invalid or unsafe.
+    /// A regular expression origin is invalid or unsafe: it does not parse,
+    /// has a bare `.`, matches `null`, or — with credentials or the WebSocket
+    /// guard — can match an origin whose host lies outside the registrable
+    /// domains it spells out, or is too complex to prove it cannot.
     InvalidRegex,
     /// `allow_any_origin()` together with `allow_credentials(true)`: browsers
     /// reject `*` with credentials, and reflecting every origin instead would
@@ -198,10 +204,15 @@ pub enum IssueKind {
     ForbiddenHeaderName,
     /// A preflight status other than 200 or 204.
     InvalidPreflightStatus,
-    /// With credentials, an `allow_origin_fn` predicate accepts an unrelated
-    /// origin (under the reserved `.invalid` domain): it reflects every
-    /// origin (CVE-2018-20744 class).
+    /// With credentials or the WebSocket guard, an `allow_origin_fn`
+    /// predicate accepts one of the unrelated origins `build()` probes it
+    /// with: it reflects (nearly) every origin (CVE-2018-20744 class).
     PredicateAllowsAnyOrigin,
+    /// An `allow_origin_fn` predicate panicked while `build()` probed it.
+    PredicatePanicked,
+    /// `allow_any_origin()` together with `allow_private_network(true)`:
+    /// every public website could then reach the private network service.
+    AnyOriginWithPrivateNetwork,
     /// A [`PathPolicies`](crate::PathPolicies) prefix that does not start
     /// with `/`, holds `?`, `#` or a character not allowed in a path, ends
     /// with `/`, or appears twice.

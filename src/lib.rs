@@ -82,6 +82,7 @@ mod layer;
 mod matcher;
 mod origin;
 mod policy;
+mod psl;
 mod punycode;
 mod refusal;
 mod service;

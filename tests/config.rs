@@ -910,7 +910,6 @@ fn policy_display_lists_every_setting() {
         allow_headers: vec!["*".into(), "authorization".into()],
         expose_headers: vec!["x-request-id".into()],
         preflight_status: Some(200),
-        allow_private_network: true,
         explain_preflight_refusals: true,
         ..CorsConfig::default()
     }
@@ -926,7 +925,7 @@ fn policy_display_lists_every_setting() {
   credentials: not allowed
   max-age:     not sent (browsers cache preflights 5 s)
   preflight:   answered 200
-  modes:       private network access, explain preflight refusals"
+  modes:       explain preflight refusals"
     );
     let listed = CorsConfig {
         allow_origins: vec![
@@ -935,6 +934,7 @@ fn policy_display_lists_every_setting() {
             "http://localhost:*".into(),
         ],
         allow_null_origin: true,
+        allow_private_network: true,
         ..CorsConfig::default()
     };
     // Not canonical: an error, so shown canonical only once fixed.
@@ -954,7 +954,21 @@ fn policy_display_lists_every_setting() {
         text.contains("\n  origins:     https://app.example.com, https://admin.example.com, null\n  patterns:    http://localhost:*\n  methods:"),
         "{text}"
     );
-    assert!(text.ends_with("\n  modes:       none"), "{text}");
+    assert!(
+        text.ends_with("\n  modes:       private network access"),
+        "{text}"
+    );
+    let err = CorsConfig {
+        allow_any_origin: true,
+        allow_private_network: true,
+        ..CorsConfig::default()
+    }
+    .build()
+    .expect_err("any origin with private network access");
+    assert_eq!(
+        err.to_string(),
+        "invalid CORS policy: allow_any_origin = true cannot be combined with allow_private_network = true: every public website could then reach this private-network service from its visitors' browsers; list the public origins that may reach it in allow_origins"
+    );
 }
 
 #[test]

@@ -391,7 +391,7 @@ fn every_problem_is_reported_at_once() {
 fn regexes_are_anchored_and_checked() {
     let cases = [
         ("unescaped dot", "https://www.example.com", false, "\"https://www.example.com\" is not a safe origin regex: a bare \".\" matches any character (\"www.example.com\" also matches \"wwwXexample.com\"): write \"\\.\" for a literal dot"),
-        ("matches everything with credentials", r"https://.+", true, "\"https://.+\" is not a safe origin regex: with credentials it must not match unrelated origins, but it matches \"https://attacker.invalid\""),
+        ("matches everything with credentials", r"https://.+", true, "\"https://.+\" is not a safe origin regex: with allow_credentials(true) it may match only origins on registrable domains it spells out (at most 16), localhost or loopback addresses, but it matches \"https://evil.com\", which a stranger can claim: anchor the host to your own domain, e.g. \"https://[a-z0-9-]+\\\\.example\\\\.com\" or the pattern \"https://*.example.com\""),
         ("matches null", r"null|https://a\.example", false, "\"null|https://a\\\\.example\" is not a safe origin regex: it matches \"null\": use allow_null_origin() if you mean it"),
     ];
     for (desc, input, credentials, message) in cases {

@@ -5,6 +5,8 @@
 mod exact;
 mod pattern;
 #[cfg(feature = "regex")]
+mod reach;
+#[cfg(feature = "regex")]
 mod regex;
 
 use std::fmt;
@@ -21,7 +23,7 @@ use crate::refusal::Refusal;
 #[cfg(feature = "regex")]
 pub(crate) use self::regex::Regexes;
 use exact::ExactSet;
-pub(crate) use pattern::Patterns;
+pub(crate) use pattern::{is_mdns, Patterns};
 
 /// Allowed origins of a non-public policy.
 #[derive(Debug, Clone, Default)]
@@ -146,7 +148,13 @@ impl OriginMatcher {
             }
         }
         if let (Some(predicate), Some(parts)) = (&self.predicate, parts) {
-            if (predicate.0)(&parsed, parts) {
+            // A panicking predicate refuses the origin instead of taking the
+            // request (or, for a report-only candidate, the enforced answer)
+            // down with it.
+            let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                (predicate.0)(&parsed, parts)
+            }));
+            if matches!(call, Ok(true)) {
                 return Ok(origin.clone());
             }
         }

@@ -9,13 +9,13 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::OnceLock;
 
 use super::OriginHasher;
 use crate::error::{Issue, IssueKind};
 use crate::origin::{
     add_scheme_hint, default_port, has_opaque_hosts, parse_config_port, split_config_origin, Origin,
 };
+use crate::psl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Port {
@@ -259,34 +259,10 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
     if host != Host::Exact && host_is_ip {
         return Err(invalid(input, "an IP address has no subdomains"));
     }
-    if host != Host::Exact && is_public_suffix(&parts.host) {
-        return Err(match &host {
-            Host::Glob { prefix, suffix } => {
-                let sibling = format!(
-                    "{}://{}attacker{}.{}",
-                    parts.scheme,
-                    String::from_utf8_lossy(prefix),
-                    String::from_utf8_lossy(suffix),
-                    parts.host
-                );
-                Issue::new(
-                    IssueKind::PublicSuffixPattern,
-                    input,
-                    format!(
-                        "{input:?} puts its wildcard directly under the public suffix {:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match",
-                        parts.host
-                    ),
-                )
-            }
-            _ => Issue::new(
-                IssueKind::PublicSuffixPattern,
-                input,
-                format!(
-                    "{input:?} covers the public suffix {:?}, under which anyone can register a domain: use a pattern over a domain you control, e.g. \"{}://*.example.{}\"",
-                    parts.host, parts.scheme, parts.host
-                ),
-            ),
-        });
+    if host != Host::Exact {
+        if let Some(issue) = strangers_below(input, &parts.scheme, &host, &parts.host) {
+            return Err(issue);
+        }
     }
     let canonical = rebuild(&parts.scheme, &host, &parts.host, port);
     if !parts.fixes.is_empty() || canonical != input {
@@ -308,6 +284,48 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
     Ok((parts.host.into_bytes().into_boxed_slice(), rule))
 }
 
+/// Why a wildcard over `base` also covers names strangers can register, if
+/// it does: `base` is a public suffix of the list (`*.com`, `*.github.io`),
+/// or a public suffix lies below it (`*.amazonaws.com` covers
+/// `attacker.s3.amazonaws.com`, `*.ck` covers `evil.co.ck`).
+fn strangers_below(input: &str, scheme: &str, host: &Host, base: &str) -> Option<Issue> {
+    let (suffix, directly) = if psl::is_public_suffix(base) {
+        (base.to_owned(), true)
+    } else {
+        (psl::a_public_suffix_below(base)?, false)
+    };
+    let issue = |message: String| Some(Issue::new(IssueKind::PublicSuffixPattern, input, message));
+    match host {
+        Host::Glob { prefix, suffix: end } if directly => {
+            let sibling = format!(
+                "{scheme}://{}attacker{}.{base}",
+                String::from_utf8_lossy(prefix),
+                String::from_utf8_lossy(end),
+            );
+            issue(format!(
+                "{input:?} puts its wildcard directly under the public suffix {base:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match"
+            ))
+        }
+        _ if directly => issue(format!(
+            "{input:?} covers the public suffix {base:?}, under which anyone can register a domain: use a pattern over a domain you control, e.g. \"{scheme}://*.example.{base}\""
+        )),
+        _ => issue(format!(
+            "{input:?} covers {suffix:?}, a public suffix under which anyone can register a name, so it also matches a stranger's \"{scheme}://attacker.{suffix}\": use a pattern over the name you own below it, e.g. \"{scheme}://*.your-name.{suffix}\""
+        )),
+    }
+}
+
+/// Whether a pattern's base is an mDNS name (`.local`): any device on the
+/// local network can answer for such a name, so it is refused with
+/// credentials.
+pub(crate) fn is_mdns(input: &str) -> bool {
+    let authority = input.split_once("://").map_or("", |(_, rest)| rest);
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host);
+    host == "local" || host.ends_with(".local")
+}
+
 fn rebuild(scheme: &str, host: &Host, base: &str, port: Port) -> String {
     let label = match host {
         Host::Exact => String::new(),
@@ -325,59 +343,9 @@ fn rebuild(scheme: &str, host: &Host, base: &str, port: Port) -> String {
     }
 }
 
-/// Whether `domain` is itself a public suffix listed in the Public Suffix
-/// List (`com`, `co.uk`, `github.io`). Names under an unlisted top-level
-/// domain (`localhost`, `internal`, `test`) are not treated as public.
-///
-/// The list is a snapshot embedded as data (`data/public_suffix_list.dat`,
-/// refreshed with `scripts/update-psl.sh`) and read with the `publicsuffix`
-/// crate the first time a pattern is checked, then kept for the life of the
-/// process. A list compiled to code (the `psl` crate) would cost every
-/// release build of this crate several seconds of optimization for a check
-/// that runs only while a policy is built.
-fn is_public_suffix(domain: &str) -> bool {
-    use publicsuffix::Psl;
-    static LIST: OnceLock<Option<publicsuffix::List>> = OnceLock::new();
-    let list = LIST.get_or_init(|| PUBLIC_SUFFIX_LIST.parse().ok());
-    match list {
-        Some(list) => list
-            .suffix(domain.as_bytes())
-            .is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes()),
-        // The embedded list is checked by a test; should it ever fail to
-        // load, refuse every subdomain pattern over a single label rather
-        // than silently accept `https://*.com`.
-        None => !domain.contains('.'),
-    }
-}
-
-/// The embedded Public Suffix List (MPL-2.0, see the file's header).
-const PUBLIC_SUFFIX_LIST: &str = include_str!("../../data/public_suffix_list.dat");
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn embedded_public_suffix_list_loads_both_sections() {
-        let list: publicsuffix::List = PUBLIC_SUFFIX_LIST.parse().expect("list parses");
-        assert!(!list.is_empty());
-        for suffix in ["com", "co.uk", "github.io", "s3.amazonaws.com", "xn--p1ai"] {
-            assert!(is_public_suffix(suffix), "{suffix}");
-        }
-        // Wildcard rules (`*.kawasaki.jp`) and their exceptions.
-        assert!(is_public_suffix("foo.kawasaki.jp"));
-        assert!(!is_public_suffix("city.kawasaki.jp"));
-        for domain in [
-            "example.com",
-            "example.co.uk",
-            "user.github.io",
-            "localhost",
-            "internal",
-            "app.test",
-        ] {
-            assert!(!is_public_suffix(domain), "{domain}");
-        }
-    }
 
     fn compile(patterns: &[&str]) -> Patterns {
         let mut p = Patterns::default();

@@ -1,44 +1,49 @@
-//! Regular-expression origins (feature `regex`), always anchored to the
-//! whole origin.
+//! Regular-expression origins (feature `regex`), anchored to the whole
+//! origin by construction.
 //!
-//! Each expression is compiled as `^(?:expr)$`: it can never match a prefix
+//! Each expression is parsed into a syntax tree, and the tree is wrapped in
+//! start-of-text and end-of-text assertions: no text inside the expression
+//! (`…)|(?:…`) can escape the anchors, so a regex can never match a prefix
 //! (sanic-cors CVE-2026-37737, Starlette PR #801) or a substring (Kong
-//! #3832). A bare `.` outside a repetition is refused at build time because
-//! in a host it almost always meant a literal dot (`www.example.com` also
-//! matches `wwwXexample.com`). Matching runs in time linear in the origin's
-//! length (the `regex` crate has no backtracking).
+//! #3832). Expressions are ASCII: origins are, and `(?i)` folds ASCII case.
+//! A bare `.` outside a repetition is refused because in a host it almost
+//! always meant a literal dot (`www.example.com` also matches
+//! `wwwXexample.com`). With credentials or the WebSocket guard, every
+//! expression must pass the proof in [`super::reach`]. Matching runs in time
+//! linear in the origin's length (no backtracking).
 
-use regex::bytes::RegexSet;
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_automata::meta;
+use regex_automata::Input;
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
+use super::reach::{self, Unsafe, MAX_SITES};
 use crate::error::{Issue, IssueKind, List};
 
-/// Origins that, with credentials, no regex may match: a regex matching them
-/// matches (nearly) every origin.
-const FOREIGN_ORIGINS: [&str; 4] = [
-    "https://attacker.invalid",
-    "http://attacker.invalid",
-    "https://a.b.attacker.invalid:8443",
-    "http://127.0.0.1:1",
-];
+/// Deepest nesting of groups and repetitions accepted.
+const NEST_LIMIT: u32 = 64;
+/// Longest expression accepted.
+const MAX_LEN: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Regexes {
-    set: RegexSet,
+    set: meta::Regex,
 }
 
 impl Regexes {
-    /// Compiles the expressions, collecting every problem.
+    /// Compiles the expressions, collecting every problem. `credentialed`:
+    /// credentials or the WebSocket guard are on, so each expression must be
+    /// proven to stay within the sites it spells out; `why` names that
+    /// setting in messages.
     pub(crate) fn compile(
         exprs: &[String],
-        credentials: bool,
+        credentialed: Option<&str>,
         issues: &mut Vec<Issue>,
     ) -> Option<Self> {
         let mut anchored = Vec::with_capacity(exprs.len());
         let mut ok = true;
         for (i, expr) in exprs.iter().enumerate() {
-            match check(expr, credentials) {
-                Ok(a) => anchored.push(a),
+            match check(expr, credentialed) {
+                Ok(hir) => anchored.push(hir),
                 Err(issue) => {
                     issues.push(issue.at(List::Regexes, i));
                     ok = false;
@@ -48,7 +53,7 @@ impl Regexes {
         if !ok || anchored.is_empty() {
             return None;
         }
-        match RegexSet::new(&anchored) {
+        match build(&anchored) {
             Ok(set) => Some(Self { set }),
             Err(e) => {
                 issues.push(Issue::new(
@@ -62,8 +67,17 @@ impl Regexes {
     }
 
     pub(crate) fn matches(&self, origin: &[u8]) -> bool {
-        self.set.is_match(origin)
+        self.set.is_match(Input::new(origin))
     }
+}
+
+fn build(anchored: &[Hir]) -> Result<meta::Regex, Box<meta::BuildError>> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new().which_captures(regex_automata::nfa::thompson::WhichCaptures::None),
+        )
+        .build_many_from_hir(anchored)
+        .map_err(Box::new)
 }
 
 fn bad(expr: &str, why: impl std::fmt::Display) -> Issue {
@@ -74,36 +88,91 @@ fn bad(expr: &str, why: impl std::fmt::Display) -> Issue {
     )
 }
 
-fn check(expr: &str, credentials: bool) -> Result<String, Issue> {
-    let anchored = format!("^(?:{expr})$");
-    let hir = regex_syntax::Parser::new()
-        .parse(&anchored)
-        .map_err(|e| bad(expr, format!("{e}").replace('\n', " ")))?;
+/// Parses one expression and returns it anchored at both ends, or why it is
+/// refused.
+fn check(expr: &str, credentialed: Option<&str>) -> Result<Hir, Issue> {
+    if expr.len() > MAX_LEN {
+        return Err(bad(expr, format!("it is longer than {MAX_LEN} bytes")));
+    }
+    if !expr.is_ascii() {
+        return Err(bad(
+            expr,
+            "origins are ASCII: write an international name in the xn-- form browsers send (see Origin)",
+        ));
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .nest_limit(NEST_LIMIT)
+        .build()
+        .parse(expr)
+        .map_err(|e| match e {
+            regex_syntax::Error::Translate(ref t)
+                if matches!(t.kind(), regex_syntax::hir::ErrorKind::UnicodeNotAllowed
+                    | regex_syntax::hir::ErrorKind::UnicodePerlClassNotFound
+                    | regex_syntax::hir::ErrorKind::UnicodePropertyNotFound
+                    | regex_syntax::hir::ErrorKind::UnicodePropertyValueNotFound
+                    | regex_syntax::hir::ErrorKind::UnicodeCaseUnavailable) =>
+            {
+                bad(
+                    expr,
+                    "Unicode classes and flags ((?u), \\p{..}) have no place in an origin, which is ASCII: use ASCII classes such as [a-z0-9-]",
+                )
+            }
+            other => bad(expr, format!("{other}").replace('\n', " ")),
+        })?;
     if has_bare_dot(&hir, false) {
         return Err(bad(
             expr,
             "a bare \".\" matches any character (\"www.example.com\" also matches \"wwwXexample.com\"): write \"\\.\" for a literal dot",
         ));
     }
-    let single = regex::bytes::Regex::new(&anchored).map_err(|e| bad(expr, e))?;
-    if credentials {
-        if let Some(foreign) = FOREIGN_ORIGINS
-            .iter()
-            .find(|o| single.is_match(o.as_bytes()))
-        {
-            return Err(bad(
-                expr,
-                format!("with credentials it must not match unrelated origins, but it matches {foreign:?}"),
-            ));
+    let anchored = Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)]);
+    let single = build(std::slice::from_ref(&anchored)).map_err(|e| bad(expr, e))?;
+    if let Some(setting) = credentialed {
+        match reach::check(&anchored, &spelled_names(expr)) {
+            Ok(()) => {}
+            Err(Unsafe::Reaches { witness, why }) => {
+                let detail = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({why})")
+                };
+                return Err(bad(
+                    expr,
+                    format!(
+                        "with {setting} it may match only origins on registrable domains it spells out (at most {MAX_SITES}), localhost or loopback addresses, but it matches {witness:?}, which a stranger can claim{detail}: anchor the host to your own domain, e.g. \"https://[a-z0-9-]+\\\\.example\\\\.com\" or the pattern \"https://*.example.com\"",
+                    ),
+                ))
+            }
+            Err(Unsafe::TooComplex) => {
+                return Err(bad(
+                    expr,
+                    format!(
+                        "with {setting} it must be proven to match only origins on registrable domains it spells out, and it is too complex to prove within the analysis budget: split it into simpler regexes, or use exact origins and patterns"
+                    ),
+                ))
+            }
         }
     }
-    if single.is_match(b"null") {
+    if single.is_match(Input::new("null")) {
         return Err(bad(
             expr,
             "it matches \"null\": use allow_null_origin() if you mean it",
         ));
     }
     Ok(anchored)
+}
+
+/// Dotted names the expression spells out literally (`app\.example\.com` →
+/// `app.example.com`), lowercase: the seeds of the example of a stranger's
+/// origin in an error.
+pub(super) fn spelled_names(expr: &str) -> Vec<String> {
+    let text = expr.to_ascii_lowercase().replace("\\.", "\u{1}");
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '\u{1}'))
+        .map(|run| run.trim_matches('\u{1}').replace('\u{1}', "."))
+        .filter(|name| name.contains('.') && !name.contains(".."))
+        .collect()
 }
 
 /// Whether the expression has a "any character" class that is not under a
@@ -140,15 +209,17 @@ fn is_any_char(class: &Class) -> bool {
 mod tests {
     use super::*;
 
-    fn compile(exprs: &[&str], credentials: bool) -> Result<Regexes, Vec<Issue>> {
+    const WITH: Option<&str> = Some("allow_credentials(true)");
+
+    fn compile(exprs: &[&str], credentialed: Option<&str>) -> Result<Regexes, Vec<Issue>> {
         let exprs: Vec<String> = exprs.iter().map(|s| s.to_string()).collect();
         let mut issues = Vec::new();
-        Regexes::compile(&exprs, credentials, &mut issues).ok_or(issues)
+        Regexes::compile(&exprs, credentialed, &mut issues).ok_or(issues)
     }
 
     #[test]
     fn anchored_to_the_whole_origin() {
-        let r = compile(&[r"https://[a-z0-9-]+\.example\.com"], true).unwrap();
+        let r = compile(&[r"https://[a-z0-9-]+\.example\.com"], WITH).unwrap();
         let cases = [
             ("https://app.example.com", true),
             ("https://app.example.com.evil.io", false),
@@ -161,16 +232,37 @@ mod tests {
     }
 
     #[test]
+    fn text_cannot_escape_the_anchors() {
+        // Wrapped as text (`^(?:…)$`), this would be two alternatives, the
+        // first unanchored at its end.
+        let issues = compile(
+            &[r"https://app\.example\.com)|(?:https://nothing\.invalid"],
+            None,
+        )
+        .expect_err("unbalanced parentheses do not parse");
+        assert_eq!(issues[0].kind(), IssueKind::InvalidRegex);
+        let r = compile(
+            &[r"https://app\.example\.com|https://b\.example\.com"],
+            WITH,
+        )
+        .unwrap();
+        assert!(!r.matches(b"https://app.example.com.evil.io"));
+        assert!(!r.matches(b"evil://x/https://b.example.com"));
+    }
+
+    #[test]
     fn refuses_unsafe_regexes() {
         let cases = [
-            (r"https://www.example.com", false, "bare"),
-            (r"https://(", false, "not a safe origin regex"),
-            (r".*", true, "unrelated origins"),
-            (r"https?://.+", true, "unrelated origins"),
-            (r"null|https://a\.com", false, "null"),
+            (r"https://www.example.com", None, "bare"),
+            (r"https://(", None, "not a safe origin regex"),
+            (r".*", WITH, "a stranger can claim"),
+            (r"https?://.+", WITH, "a stranger can claim"),
+            (r"null|https://a\.com", None, "null"),
+            (r"https://\p{Greek}+\.example\.com", None, "ASCII"),
+            (r"https://bücher\.example", None, "xn--"),
         ];
-        for (expr, credentials, needle) in cases {
-            let issues = compile(&[expr], credentials)
+        for (expr, credentialed, needle) in cases {
+            let issues = compile(&[expr], credentialed)
                 .err()
                 .unwrap_or_else(|| panic!("{expr} should fail"));
             assert!(
@@ -183,7 +275,13 @@ mod tests {
     }
 
     #[test]
+    fn case_insensitive_flag_folds_ascii() {
+        let r = compile(&[r"(?i)https://APP\.example\.com"], WITH).unwrap();
+        assert!(r.matches(b"https://app.example.com"));
+    }
+
+    #[test]
     fn repeated_dots_are_accepted() {
-        compile(&[r"https://.+\.example\.com"], false).unwrap();
+        compile(&[r"https://.+\.example\.com"], WITH).unwrap();
     }
 }

@@ -13,7 +13,7 @@ use crate::headers::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header,
     NORMALIZED_METHODS, REGISTERED_METHODS,
 };
-use crate::matcher::{OriginFn, OriginMatcher};
+use crate::matcher::{is_mdns, OriginFn, OriginMatcher};
 use crate::origin::{canonical_origin, Origin};
 
 /// A method accepted by [`PolicyBuilder::allow_methods`]: an
@@ -206,14 +206,21 @@ impl PolicyBuilder {
     ///   `pr-.preview.example.com`, not `pr-1.evil.preview.example.com`, not
     ///   `a.pr-1.preview.example.com`). For preview deployments.
     ///
-    /// A pattern directly over a public suffix (`https://*.com`,
-    /// `https://*.co.uk`, `https://*.github.io`) is a build error: anyone can
-    /// register a domain there. So is a glob directly under one
+    /// A pattern over a public suffix of the Public Suffix List
+    /// (`https://*.com`, `https://*.co.uk`, `https://*.github.io`), or over a
+    /// base with a public suffix anywhere below it, wildcard rules included
+    /// (`https://*.amazonaws.com` covers `attacker.s3.amazonaws.com`,
+    /// `https://*.ck` covers `evil.co.ck`), is a build error: anyone can
+    /// register a name there. So is a glob directly under one
     /// (`https://myapp-*.vercel.app`, `https://*--mysite.netlify.app`):
     /// anyone can register `myapp-attacker.vercel.app`; list the deployments
-    /// exactly, or write an anchored
-    /// [`allow_origin_regex`](https://docs.rs/tower-cors/latest/tower_cors/struct.PolicyBuilder.html#method.allow_origin_regex) (feature `regex`)
-    /// that only your names match. Every origin a pattern matches can read
+    /// exactly, or write an anchored `allow_origin_regex` (feature `regex`)
+    /// that only your names match. With credentials or the WebSocket guard,
+    /// a pattern over `.local` (`http://*.local:*`) is an error too: any
+    /// device on the local network can answer for such a name. A test sweeps
+    /// every rule of the embedded list. Names under a top-level domain the
+    /// list does not know (`internal`, `test`, `localhost`) are taken as the
+    /// network's own. Every origin a pattern matches can read
     /// your responses, so a subdomain takeover or an XSS on any of them is a
     /// breach; prefer exact origins when you can.
     ///
@@ -245,18 +252,40 @@ impl PolicyBuilder {
     /// Allows every origin fully matched by a regular expression (feature
     /// `regex`).
     ///
-    /// The expression is anchored: it must match the whole origin, never a
-    /// prefix or part of it. A bare `.` (not `\.`, `.*` or `.+`) is a build
-    /// error, as is an expression matching `null`, or — with credentials —
-    /// one matching unrelated origins. Prefer
-    /// [`allow_origin_pattern`](Self::allow_origin_pattern) when it can say
-    /// the same.
+    /// The expression is anchored by construction: its syntax tree is
+    /// wrapped in start- and end-of-text assertions, so it must match the
+    /// whole origin and no text inside it can escape the anchors. It is
+    /// ASCII (origins are); `(?i)` folds ASCII case. A bare `.` (not `\.`,
+    /// `.*` or `.+`) is a build error, as is an expression matching `null`.
+    ///
+    /// **With credentials or [`guard_websockets(true)`](Self::guard_websockets)**,
+    /// `build()` proves, on the expression's automaton (not on samples), that
+    /// every origin it can match, as browsers serialize origins, has a host
+    /// at or under one of at most 16 registrable domains it spells out
+    /// (Public Suffix List, with no public suffix below the part it leaves
+    /// open), under an unlisted top-level domain other than `local`, or is
+    /// `localhost` or a loopback address (or one of at most 16 IP literals or
+    /// app-shell origins it spells out). Otherwise the error names an origin
+    /// a stranger can claim (`https://evilexample.com` for
+    /// `https://.*example\.com`). An expression too complex to prove within a
+    /// fixed budget is refused with credentials, saying so. Without either
+    /// setting, a regex is a public policy's business and is not analysed.
+    /// Prefer [`allow_origin_pattern`](Self::allow_origin_pattern) when it
+    /// can say the same.
     ///
     /// ```
     /// # use tower_cors::CorsPolicy;
     /// let policy = CorsPolicy::builder()
     ///     .allow_origin_regex(r"https://pr-[0-9]+\.preview\.example\.com")
+    ///     .allow_credentials(true)
     ///     .build()?;
+    ///
+    /// let err = CorsPolicy::builder()
+    ///     .allow_origin_regex(r"https://[a-z-]*example\.com")
+    ///     .allow_credentials(true)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("\"https://evilexample.com\", which a stranger can claim"));
     /// # Ok::<(), tower_cors::PolicyError>(())
     /// ```
     #[cfg(feature = "regex")]
@@ -281,20 +310,24 @@ impl PolicyBuilder {
     /// it must be cheap and must not block**: look the origin up in memory.
     /// For allow-lists kept in a database or a remote service, keep a
     /// snapshot in memory and refresh it in the background, or rebuild the
-    /// whole policy and swap it in with a [`PolicyHandle`](https://docs.rs/tower-cors/latest/tower_cors/struct.PolicyHandle.html)
-    /// (see [`CorsLayer::reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable) and
-    /// `examples/tenant_origins.rs`). A panic in the function propagates to
-    /// the caller of the service.
+    /// whole policy and swap it in with a `PolicyHandle` (feature `reload`;
+    /// see `examples/tenant_origins.rs`). A function that panics refuses the
+    /// origin instead of failing the request (with `panic = "abort"`, a panic
+    /// aborts the process as always).
     ///
-    /// With [`allow_credentials(true)`](Self::allow_credentials), `build()`
-    /// calls the function with unrelated origins under the reserved
-    /// `.invalid` top-level domain (RFC 2606) and refuses a function that
-    /// accepts any of them: that is "reflect every origin" with credentials
-    /// (CVE-2018-20744), which lets any site read your users' data. The probes
-    /// are `GET /` requests: a function that accepts every origin only on
-    /// some paths or for some headers is not caught, so keep per-path rules in
-    /// [`PathPolicies`](crate::PathPolicies) and let the function decide by
-    /// the origin.
+    /// With [`allow_credentials(true)`](Self::allow_credentials) or
+    /// [`guard_websockets(true)`](Self::guard_websockets), `build()` calls the
+    /// function with strangers' origins — names under the reserved
+    /// `.invalid`, `.example` and `.test` top-level domains (RFC 2606) and
+    /// documentation IPv4 and IPv6 addresses, over `http` and `https` — each
+    /// on a simple `GET /`, an API call with a `Host` and a cookie, a form
+    /// `POST`, a preflight and a WebSocket handshake, and refuses a function
+    /// that accepts any of them ("reflect every origin", CVE-2018-20744) or
+    /// panics. **This is a probe, not a proof**: a function is trusted code,
+    /// and one that accepts strangers only on other paths, hosts or headers
+    /// than the probes use is not caught. Compare `origin.scheme()`,
+    /// `origin.host()` and `origin.port()` with origins you trust, and keep
+    /// per-path rules in [`PathPolicies`](crate::PathPolicies).
     ///
     /// ```
     /// use std::collections::HashSet;
@@ -330,7 +363,7 @@ impl PolicyBuilder {
     ///     .allow_credentials(true)
     ///     .build()
     ///     .unwrap_err();
-    /// assert!(err.to_string().contains("accepts every origin"));
+    /// assert!(err.to_string().contains("accepts origins no one trusts"));
     /// # Ok::<(), tower_cors::PolicyError>(())
     /// ```
     pub fn allow_origin_fn<F>(mut self, predicate: F) -> Self
@@ -627,6 +660,19 @@ impl PolicyBuilder {
         })
     }
 
+    /// The setting that makes origins credentialed, if any: credentials, or
+    /// the WebSocket guard (a WebSocket handshake always carries cookies, so
+    /// an origin the guard admits reads a credentialed answer).
+    fn credentialed(&self) -> Option<&'static str> {
+        if self.credentials {
+            Some("allow_credentials(true)")
+        } else if self.guard_websockets {
+            Some("guard_websockets(true)")
+        } else {
+            None
+        }
+    }
+
     /// The allowed origins as `Display` shows them: canonical exact origins,
     /// patterns and regexes as given (valid ones are already canonical).
     fn describe_origins(&self) -> super::describe::Origins {
@@ -655,9 +701,21 @@ impl PolicyBuilder {
                 ),
             }
         }
+        let credentialed = self.credentialed();
         for (i, input) in self.patterns.iter().enumerate() {
             if let Err(issue) = matcher.add_pattern(input) {
                 issues.push(issue.at(List::Patterns, i));
+            } else if let (Some(setting), true) = (credentialed, is_mdns(input)) {
+                issues.push(
+                    Issue::new(
+                        IssueKind::PublicSuffixPattern,
+                        input,
+                        format!(
+                            "{input:?} covers \".local\" names, which any device on the local network can answer for (mDNS has no owner): with {setting} list the devices you trust exactly with allow_origin()"
+                        ),
+                    )
+                    .at(List::Patterns, i),
+                );
             }
         }
         #[cfg(feature = "regex")]
@@ -665,7 +723,7 @@ impl PolicyBuilder {
         #[cfg(not(feature = "regex"))]
         let has_regex = false;
         #[cfg(feature = "regex")]
-        if let Some(r) = crate::matcher::Regexes::compile(&self.regexes, self.credentials, issues) {
+        if let Some(r) = crate::matcher::Regexes::compile(&self.regexes, credentialed, issues) {
             matcher.set_regexes(r);
         }
         if self.null_origin {
@@ -692,6 +750,13 @@ impl PolicyBuilder {
                     IssueKind::AnyOriginWithCredentials,
                     "",
                     "allow_any_origin() cannot be combined with allow_credentials(true): browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins with allow_origin() or allow_origin_pattern() (\"http://localhost:*\" for development, \"https://pr-*.preview.example.com\" for previews) or decide them with allow_origin_fn(); see https://docs.rs/tower-cors/latest/tower_cors/docs/credentials/index.html",
+                ));
+            }
+            if self.private_network {
+                issues.push(Issue::new(
+                    IssueKind::AnyOriginWithPrivateNetwork,
+                    "",
+                    "allow_any_origin() cannot be combined with allow_private_network(true): every public website could then reach this private-network service from its visitors' browsers; list the public origins that may reach it with allow_origin()",
                 ));
             }
             return Some(Origins::Any);
@@ -726,33 +791,9 @@ impl PolicyBuilder {
                 }))
             }
         };
-        if self.credentials {
-            // RFC 2606 reserves `.invalid`: no real page has these origins.
-            let probes = [
-                "https://tower-cors-probe.invalid",
-                "http://tower-cors-probe.invalid",
-                "https://evil.tower-cors-probe.invalid:8443",
-            ];
-            for probe in probes {
-                let accepted = match (
-                    Origin::parse(probe),
-                    Request::get("/")
-                        .header(http::header::ORIGIN, probe)
-                        .body(()),
-                ) {
-                    (Some(origin), Ok(req)) => (predicate.0)(&origin, &req.into_parts().0),
-                    _ => false,
-                };
-                if accepted {
-                    issues.push(Issue::new(
-                        IssueKind::PredicateAllowsAnyOrigin,
-                        probe,
-                        format!(
-                            "the allow_origin_fn() function accepts every origin (it accepted {probe:?}, under the reserved .invalid domain): with allow_credentials(true) that lets any site read your users' responses (CVE-2018-20744); compare origin.scheme(), origin.host() and origin.port() with the origins you trust"
-                        ),
-                    ));
-                    break;
-                }
+        if let Some(setting) = self.credentialed() {
+            if let Some(issue) = probe_predicate(&predicate, setting) {
+                issues.push(issue);
             }
         }
         Some(predicate)
@@ -818,6 +859,119 @@ impl PolicyBuilder {
         }
         (methods, any)
     }
+}
+
+/// Origins no trusted list should hold: names under the reserved
+/// `.invalid`, `.example` and `.test` top-level domains (RFC 2606) and
+/// documentation IP addresses (RFC 5737, RFC 3849), over both schemes.
+const PROBE_ORIGINS: [&str; 7] = [
+    "https://tower-cors-probe.invalid",
+    "http://tower-cors-probe.invalid",
+    "https://evil.tower-cors-probe.invalid:8443",
+    "https://stranger.example",
+    "https://attacker.test",
+    "http://203.0.113.7",
+    "https://[2001:db8::7]:8443",
+];
+
+/// The requests each probe origin is sent with: a simple `GET`, an
+/// authenticated API call with a `Host` and a cookie, a form `POST`, a
+/// preflight, and a WebSocket handshake, on several paths.
+fn probe_requests(origin: &str) -> impl Iterator<Item = Parts> + '_ {
+    type Shape = (
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    );
+    let shapes: [Shape; 6] = [
+        ("GET", "/", &[]),
+        (
+            "GET",
+            "/api/v1/users/me",
+            &[("host", "api.example.com"), ("cookie", "session=1")],
+        ),
+        (
+            "POST",
+            "/api/transfer",
+            &[("host", "app.example.com"), ("content-type", "text/plain")],
+        ),
+        (
+            "OPTIONS",
+            "/api/items/1",
+            &[
+                ("host", "api.example.com"),
+                ("access-control-request-method", "DELETE"),
+                ("access-control-request-headers", "authorization"),
+            ],
+        ),
+        (
+            "GET",
+            "/ws",
+            &[
+                ("host", "localhost:3000"),
+                ("connection", "upgrade"),
+                ("upgrade", "websocket"),
+            ],
+        ),
+        ("GET", "/public/index.html?q=1", &[("host", "example.com")]),
+    ];
+    shapes
+        .into_iter()
+        .filter_map(move |(method, path, headers)| {
+            let mut request = Request::builder().method(method).uri(path);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let request = request.header(http::header::ORIGIN, origin).body(()).ok()?;
+            Some(request.into_parts().0)
+        })
+}
+
+/// Calls a credentialed predicate with strangers' origins on typical
+/// requests; the first one it accepts, or a panic, is an issue. This proves
+/// nothing about origins it was not shown: a predicate is trusted code.
+fn probe_predicate(predicate: &OriginFn, setting: &str) -> Option<Issue> {
+    for probe in PROBE_ORIGINS {
+        let Some(origin) = Origin::parse(probe) else {
+            continue;
+        };
+        for parts in probe_requests(probe) {
+            let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                (predicate.0)(&origin, &parts)
+            }));
+            match call {
+                Ok(false) => {}
+                Ok(true) => {
+                    return Some(Issue::new(
+                        IssueKind::PredicateAllowsAnyOrigin,
+                        probe,
+                        format!(
+                            "the allow_origin_fn() function accepts origins no one trusts (it accepted {probe:?} on {} {}): with {setting} that lets any site read your users' responses (CVE-2018-20744); compare origin.scheme(), origin.host() and origin.port() with the origins you trust",
+                            parts.method,
+                            parts.uri
+                        ),
+                    ))
+                }
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    return Some(Issue::new(
+                        IssueKind::PredicatePanicked,
+                        probe,
+                        format!(
+                            "the allow_origin_fn() function panicked when called with {probe:?} on {} {} ({what:?}): it runs on every request whose origin the lists do not allow, so it must not panic; read headers with parts.headers.get(), which returns an Option",
+                            parts.method,
+                            parts.uri
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 fn wildcard_with_credentials(setting: &str, what: &str) -> Issue {
