@@ -1170,3 +1170,140 @@ async fn the_guard_in_front_of_a_real_axum_websocket_route() {
     assert_eq!(upgrades.load(Ordering::SeqCst), 3);
     server.abort();
 }
+
+/// The guard admits only origins that could read a credentialed answer: never `*`
+/// (a build error) and never `null`, even allowed (a sandboxed iframe on any page sends it).
+#[test]
+fn the_guard_admits_no_wildcard_and_no_null() {
+    let err = CorsPolicy::builder()
+        .allow_any_origin()
+        .guard_websockets(true)
+        .build()
+        .expect_err("* with the guard");
+    assert_eq!(
+        err.issues()[0].kind(),
+        tower_cors::IssueKind::AnyOriginWithWebSocketGuard
+    );
+    assert!(err.to_string().contains("list the origins"), "{err}");
+
+    let policy = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_null_origin()
+        .guard_websockets(true)
+        .build()
+        .expect("valid");
+    let null_socket = upgrade(Some("null"), "api.example.com").body(()).unwrap();
+    let decision = policy.evaluate_request(&null_socket);
+    assert_eq!(
+        decision.refusal(),
+        Some(tower_cors::Refusal::NullOriginNotAllowed)
+    );
+    let out = call(&policy, plain_inner_headers(), null_socket);
+    assert_eq!((out.status, out.inner_called), (403, false));
+    assert_eq!(
+        std::str::from_utf8(&out.body).unwrap(),
+        "WebSocket upgrade refused: null origin not allowed\n"
+    );
+    // `null` is still allowed where the guard does not look: an ordinary fetch.
+    let null_fetch = Request::get("/data")
+        .header("origin", "null")
+        .body(())
+        .unwrap();
+    let out = call(&policy, plain_inner_headers(), null_fetch);
+    assert_eq!(acao(&out.headers), Some("null"));
+    // And listed origins still pass the guard.
+    let listed = upgrade(Some(APP), "api.example.com").body(()).unwrap();
+    assert!(call(&policy, plain_inner_headers(), listed).inner_called);
+    // Without the guard, an allowed null origin's handshake reaches the application.
+    let unguarded = CorsPolicy::builder()
+        .allow_null_origin()
+        .build()
+        .expect("valid");
+    let null_socket = upgrade(Some("null"), "api.example.com").body(()).unwrap();
+    assert!(call(&unguarded, plain_inner_headers(), null_socket).inner_called);
+}
+
+/// `null` is never explained: an allowed null origin's refused preflight gets the bare 403.
+#[test]
+fn null_preflights_are_never_explained() {
+    let policy = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_null_origin()
+        .allow_methods([http::Method::PUT])
+        .explain_preflight_refusals(true)
+        .build()
+        .expect("valid");
+    let preflight = |origin: &str| {
+        Request::options("/data")
+            .header("origin", origin)
+            .header("access-control-request-method", "DELETE")
+            .body(())
+            .unwrap()
+    };
+    let explained = call(&policy, plain_inner_headers(), preflight(APP));
+    assert_eq!(
+        acao(&explained.headers),
+        Some(APP),
+        "a listed origin is explained"
+    );
+    let decision = policy.evaluate_request(&preflight("null"));
+    assert!(!decision.refused().expect("refused").is_explained());
+    let out = call(&policy, plain_inner_headers(), preflight("null"));
+    assert_eq!(out.status, 403);
+    assert!(out
+        .headers
+        .keys()
+        .all(|k| !k.as_str().starts_with("access-control-")));
+}
+
+/// Inputs over their caps are refused before any hashing or scanning.
+#[test]
+fn oversized_origin_and_method_are_refused_at_their_caps() {
+    let policy = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods(["PUT"])
+        .build()
+        .expect("valid");
+    let long_origin = format!("https://{}.example.com", "a".repeat(2000));
+    let req = Request::get("/")
+        .header("origin", &long_origin)
+        .body(())
+        .unwrap();
+    assert_eq!(
+        policy.evaluate_request(&req).refusal(),
+        Some(tower_cors::Refusal::OriginNotAllowed)
+    );
+    let patterns = CorsPolicy::builder()
+        .allow_origin_pattern("https://*.example.com")
+        .build()
+        .expect("valid");
+    assert_eq!(
+        patterns.evaluate_request(&req).refusal(),
+        Some(tower_cors::Refusal::OriginMalformed)
+    );
+    let preflight = |method: &str| {
+        Request::options("/")
+            .header("origin", APP)
+            .header("access-control-request-method", method)
+            .body(())
+            .unwrap()
+    };
+    assert!(policy.evaluate_request(&preflight("PUT")).is_allowed());
+    let at_cap = "X".repeat(64);
+    assert_eq!(
+        policy.evaluate_request(&preflight(&at_cap)).refusal(),
+        Some(tower_cors::Refusal::MethodNotAllowed)
+    );
+    let over = "X".repeat(65);
+    assert_eq!(
+        policy.evaluate_request(&preflight(&over)).refusal(),
+        Some(tower_cors::Refusal::MethodMalformed)
+    );
+    // A method the cap would make unreachable does not build.
+    let err = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods([over.as_str()])
+        .build()
+        .expect_err("too long");
+    assert!(err.to_string().contains("longer than 64 bytes"), "{err}");
+}
