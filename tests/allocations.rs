@@ -60,9 +60,13 @@ fn expected(kind: Kind) -> usize {
         // Forwarded: `Vary` (and, when allowed, `Access-Control-Allow-Origin` and
         // `-Credentials`) go into the inner service's empty header map, which allocates
         // its index table and its entry vector.
-        Kind::NoOrigin | Kind::Allowed | Kind::Refused => 2,
+        Kind::NoOrigin | Kind::Allowed | Kind::Refused | Kind::OriginHuge | Kind::OriginOverCap => {
+            2
+        }
         // Answered by the layer: the header map of its own response, nothing else, however
-        // large `Access-Control-Request-Headers` is.
+        // large `Access-Control-Request-Headers`, `-Method` or `Host` is (a strict policy
+        // refuses the oversized-`Host` POST).
+        Kind::AcrmHuge | Kind::AcrmOverCap | Kind::HostHuge | Kind::HostOverCap => 2,
         Kind::Preflight
         | Kind::PreflightRefused
         | Kind::HostileCommas

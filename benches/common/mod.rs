@@ -66,6 +66,9 @@ pub enum Origins {
     Patterns(usize),
     /// `n` anchored regular expressions, the matching one last.
     Regex(usize),
+    /// `n` exact origins like [`Origins::Exact`], strict, guarding WebSockets, with an own
+    /// origin: the policy whose refusals answer `403`.
+    Strict(usize),
 }
 
 impl Origins {
@@ -75,6 +78,7 @@ impl Origins {
             Origins::Exact(n) => format!("origins={n}"),
             Origins::Patterns(n) => format!("patterns={n}"),
             Origins::Regex(n) => format!("regex={n}"),
+            Origins::Strict(n) => format!("strict-origins={n}"),
         }
     }
 
@@ -86,6 +90,7 @@ impl Origins {
             "origins" => Some(Origins::Exact(n)),
             "patterns" => Some(Origins::Patterns(n)),
             "regex" => Some(Origins::Regex(n)),
+            "strict-origins" => Some(Origins::Strict(n)),
             _ => None,
         }
     }
@@ -119,7 +124,7 @@ impl Origins {
     pub fn allowed_origin(self, len: usize) -> String {
         const SUFFIX: &str = ".tenant0.example.com";
         match self {
-            Origins::Exact(_) => ALLOWED_ORIGIN.to_owned(),
+            Origins::Exact(_) | Origins::Strict(_) => ALLOWED_ORIGIN.to_owned(),
             Origins::Patterns(_) | Origins::Regex(_) if len == 0 => {
                 format!("https://app{SUFFIX}")
             }
@@ -206,6 +211,11 @@ pub fn tower_cors_policy(
 ) -> tower_cors::CorsPolicy {
     let builder = match origins {
         Origins::Exact(n) => builder.allow_origins(Origins::exact_list(n)),
+        Origins::Strict(n) => builder
+            .allow_origins(Origins::exact_list(n))
+            .own_origins(["https://api.example.com"])
+            .strict(true)
+            .guard_websockets(true),
         Origins::Patterns(n) => Origins::pattern_list(n)
             .into_iter()
             .fold(builder, |b, p| b.allow_origin_pattern(p)),
@@ -266,11 +276,33 @@ pub enum Kind {
     /// Preflight with 10,000 `Access-Control-Request-Headers` lines of one one-byte name each
     /// (the most lines under a byte cap).
     HostileLines,
+    /// `GET` with a 1 MiB `Origin`.
+    OriginHuge,
+    /// `GET` with an `Origin` one byte over the 1,024-byte cap.
+    OriginOverCap,
+    /// Preflight from the allowed origin whose `Access-Control-Request-Method` is 1 MiB.
+    AcrmHuge,
+    /// The same with a method one byte over the 64-byte cap.
+    AcrmOverCap,
+    /// `POST` from a refused origin with a 1 MiB `Host` (a strict policy refuses it).
+    HostHuge,
+    /// The same with a `Host` of 1,025 bytes.
+    HostOverCap,
 }
+
+/// Size of the oversized `Origin`, `Access-Control-Request-Method` and `Host` values.
+pub const HUGE_LEN: usize = 1 << 20;
+
+/// Pairs of kinds whose cost must be equal: an input of 1 MiB and one just over its cap.
+pub const CAPPED: [(Kind, Kind); 3] = [
+    (Kind::OriginHuge, Kind::OriginOverCap),
+    (Kind::AcrmHuge, Kind::AcrmOverCap),
+    (Kind::HostHuge, Kind::HostOverCap),
+];
 
 impl Kind {
     /// Every kind, in table order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 14] = [
         Kind::NoOrigin,
         Kind::Allowed,
         Kind::Refused,
@@ -279,6 +311,12 @@ impl Kind {
         Kind::HostileCommas,
         Kind::HostileNames,
         Kind::HostileLines,
+        Kind::OriginHuge,
+        Kind::OriginOverCap,
+        Kind::AcrmHuge,
+        Kind::AcrmOverCap,
+        Kind::HostHuge,
+        Kind::HostOverCap,
     ];
 
     /// The dimension value as it appears in benchmark names.
@@ -292,6 +330,12 @@ impl Kind {
             Kind::HostileCommas => "preflight-acrh-1mib-commas",
             Kind::HostileNames => "preflight-acrh-10000-names",
             Kind::HostileLines => "preflight-acrh-10000-lines",
+            Kind::OriginHuge => "origin-1mib",
+            Kind::OriginOverCap => "origin-1025b",
+            Kind::AcrmHuge => "preflight-acrm-1mib",
+            Kind::AcrmOverCap => "preflight-acrm-65b",
+            Kind::HostHuge => "post-host-1mib",
+            Kind::HostOverCap => "post-host-1025b",
         }
     }
 
@@ -319,6 +363,13 @@ fn shared(value: &[u8]) -> HeaderValue {
     value
 }
 
+/// `prefix` followed by lowercase letters, `len` bytes in all: a valid header value.
+fn oversized(prefix: &[u8], len: usize) -> Vec<u8> {
+    let mut v = prefix.to_vec();
+    v.resize(len, b'a');
+    v
+}
+
 /// Builds requests of one shape; header values are shared between them like hyper's.
 #[derive(Debug)]
 pub struct RequestFactory {
@@ -329,14 +380,23 @@ pub struct RequestFactory {
 impl RequestFactory {
     /// Prepares the header values once.
     pub fn new(spec: &RequestSpec) -> Self {
-        let mut headers = vec![(header::HOST, shared(b"api.example.com"))];
+        let host = match spec.kind {
+            Kind::HostHuge => oversized(b"", HUGE_LEN),
+            Kind::HostOverCap => oversized(b"", 1025),
+            _ => b"api.example.com".to_vec(),
+        };
+        let mut headers = vec![(header::HOST, shared(&host))];
         let origin = match spec.kind {
             Kind::NoOrigin => None,
-            Kind::Refused => Some(REFUSED_ORIGIN),
-            _ => Some(spec.origin.as_str()),
+            Kind::Refused | Kind::HostHuge | Kind::HostOverCap => {
+                Some(REFUSED_ORIGIN.as_bytes().to_vec())
+            }
+            Kind::OriginHuge => Some(oversized(b"https://", HUGE_LEN)),
+            Kind::OriginOverCap => Some(oversized(b"https://", 1025)),
+            _ => Some(spec.origin.as_bytes().to_vec()),
         };
         if let Some(origin) = origin {
-            headers.push((header::ORIGIN, shared(origin.as_bytes())));
+            headers.push((header::ORIGIN, shared(&origin)));
         }
         let preflight = |method: &[u8], acrh: Option<HeaderValue>| {
             let mut h = vec![(header::ACCESS_CONTROL_REQUEST_METHOD, shared(method))];
@@ -345,7 +405,20 @@ impl RequestFactory {
         };
         let names = || (0..HOSTILE_NAMES).map(|i| format!("x-h-{i}"));
         let method = match spec.kind {
-            Kind::NoOrigin | Kind::Allowed | Kind::Refused => Method::GET,
+            Kind::NoOrigin
+            | Kind::Allowed
+            | Kind::Refused
+            | Kind::OriginHuge
+            | Kind::OriginOverCap => Method::GET,
+            Kind::HostHuge | Kind::HostOverCap => Method::POST,
+            Kind::AcrmHuge => {
+                headers.extend(preflight(&oversized(b"", HUGE_LEN), None));
+                Method::OPTIONS
+            }
+            Kind::AcrmOverCap => {
+                headers.extend(preflight(&oversized(b"", 65), None));
+                Method::OPTIONS
+            }
             Kind::Preflight => {
                 headers.extend(preflight(
                     b"POST",
@@ -705,10 +778,27 @@ pub fn plan() -> Plan {
         Case::new(base, Kind::HostileNames),
         Case::new(base, Kind::HostileLines),
     ]);
+    for (huge, capped) in capped_cases() {
+        scale.extend([huge, capped]);
+    }
     Plan { direct, scale }
 }
 
 /// Whether tower-http can express the policy of a case.
 pub fn tower_http_can(case: &Case) -> bool {
     matches!(case.origins, Origins::Exact(_))
+}
+
+/// The cells of the capped inputs, each pair on the policy it concerns.
+pub fn capped_cases() -> Vec<(Case, Case)> {
+    CAPPED
+        .into_iter()
+        .map(|(huge, capped)| {
+            let origins = match huge {
+                Kind::HostHuge => Origins::Strict(3),
+                _ => Origins::Exact(3),
+            };
+            (Case::new(origins, huge), Case::new(origins, capped))
+        })
+        .collect()
 }
