@@ -18,20 +18,28 @@
 //! A path with no `%`, no `//` and no `/.` is already normal and is used
 //! as it is, without a copy.
 
+#[cfg(test)]
 use std::borrow::Cow;
 
-/// Whether `path` may need normalising: it holds `%`, `//` or `/.`.
+/// Whether `path` is normal as it is: it holds no `%`, no `//` and no `/.`
+/// (one pass, no allocation).
 #[inline(always)]
-fn may_change(path: &[u8]) -> bool {
-    path.windows(2)
-        .any(|w| w[0] == b'%' || w == b"//" || w == b"/.")
-        || path.last() == Some(&b'%')
+pub(crate) fn is_normal(path: &[u8]) -> bool {
+    let mut previous = 0u8;
+    for &b in path {
+        if b == b'%' || (previous == b'/' && (b == b'/' || b == b'.')) {
+            return false;
+        }
+        previous = b;
+    }
+    true
 }
 
 /// The normal form of `path` (see the module docs): borrowed when `path` is
 /// already normal.
+#[cfg(test)]
 pub(crate) fn normalize(path: &str) -> Cow<'_, str> {
-    if !may_change(path.as_bytes()) {
+    if is_normal(path.as_bytes()) {
         return Cow::Borrowed(path);
     }
     Cow::Owned(normalize_owned(path))
@@ -50,7 +58,8 @@ pub(crate) fn decode_separators(normal: &str) -> String {
     normalize_owned(&normal.replace("%2F", "/").replace("%5C", "/"))
 }
 
-fn normalize_owned(path: &str) -> String {
+/// The normal form of a path that is not normal.
+pub(crate) fn normalize_owned(path: &str) -> String {
     let bytes = path.as_bytes();
     // Segment boundaries in `out`: each entry is where a segment's `/` starts.
     let mut out = String::with_capacity(path.len() + 1);

@@ -1,6 +1,5 @@
 //! [`PathPolicies`]: several policies in one layer, chosen by path prefix.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -93,21 +92,23 @@ impl PathPolicies {
     /// URI, without the query), compared in its normal form (see above).
     #[inline]
     pub fn policy_for(&self, path: &str) -> &CorsPolicy {
-        match super::path::normalize(path) {
-            Cow::Borrowed(normal) => self.lookup(normal),
-            Cow::Owned(normal) => self.lookup_decoded(&normal),
+        if super::path::is_normal(path.as_bytes()) {
+            self.lookup(path)
+        } else {
+            self.lookup_normalized(path)
         }
     }
 
-    /// [`lookup`](Self::lookup) for a path that was not normal: one whose
-    /// encoded separators would pick another entry when decoded is covered by
-    /// none.
+    /// [`lookup`](Self::lookup) for a path that is not normal, normalised
+    /// first; one whose encoded separators would pick another entry when
+    /// decoded is covered by none.
     #[cold]
     #[inline(never)]
-    fn lookup_decoded(&self, normal: &str) -> &CorsPolicy {
-        let chosen = self.lookup(normal);
-        if super::path::has_encoded_separator(normal) {
-            let decoded = super::path::decode_separators(normal);
+    fn lookup_normalized(&self, path: &str) -> &CorsPolicy {
+        let normal = super::path::normalize_owned(path);
+        let chosen = self.lookup(&normal);
+        if super::path::has_encoded_separator(&normal) {
+            let decoded = super::path::decode_separators(&normal);
             if !self.lookup(&decoded).same_as(chosen) {
                 return &self.inner.closed;
             }
@@ -245,7 +246,11 @@ fn prefix_problem(prefix: &str) -> Option<String> {
             "holds {c:?}, which a request path never holds unencoded: percent-encode it as the client sends it"
         ));
     }
-    let normal = super::path::normalize(prefix);
+    let normal = if super::path::is_normal(prefix.as_bytes()) {
+        prefix.to_owned()
+    } else {
+        super::path::normalize_owned(prefix)
+    };
     if normal != prefix && normal.trim_end_matches('/') != prefix.trim_end_matches('/') {
         return Some(format!(
             "is not in the form paths are compared in (unreserved characters decoded, one \"/\" between segments, no \".\" or \"..\" segments): did you mean {:?}?",
