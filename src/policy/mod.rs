@@ -566,9 +566,8 @@ impl Compiled {
         })
     }
 
-    /// Under `explain_preflight_refusals`, the ACAO value for a preflight
-    /// refused for its method or headers while its origin is allowed.
-    /// (The decision says whether it is explained.)
+    /// The ACAO value of a preflight whose decision is explained (refused for
+    /// its method or headers while its origin is allowed).
     fn explained_origin(&self, request: &HeaderMap, parts: Option<&Parts>) -> Option<HeaderValue> {
         match &self.origins {
             Origins::Any => Some(WILDCARD),

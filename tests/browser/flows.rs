@@ -516,9 +516,9 @@ fn flows() -> Vec<Flow> {
         },
         // ---- same-origin page under strict mode and the guard ---------------
         Flow {
-            desc: "same-origin page (its origin not listed), strict mode and guard: its \
-                   WebSocket connects, its form POST and fetch POST reach the handler; a \
-                   cross-site page's are refused",
+            desc: "same-origin page (its origin declared with own_origins, not allowed), \
+                   strict mode and guard: its WebSocket connects, its form POST and fetch POST \
+                   reach the handler; a cross-site page's are refused",
             layout: Layout::Fixed(STRICT_GUARDED),
             steps: vec![
                 Step::Socket {
