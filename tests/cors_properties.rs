@@ -13,8 +13,9 @@
 //! (and between a preflight and its actual request). Policies may carry an origin predicate
 //! (`allow_origin_fn`) whose meaning the reference spells out, and the WebSocket guard. Besides
 //! `fetch()` calls through the browser model, steps send raw requests a page cannot shape
-//! (WebSocket handshakes, same-origin requests with `Host` and `Sec-Fetch-Site`), whose
-//! outcome the reference decides directly.
+//! (WebSocket handshakes, requests from the declared own origin and near misses, with `Host`
+//! and `Sec-Fetch-Site`, which never make a request same-origin), whose outcome the
+//! reference decides directly. Paths are compared as the layer normalises them.
 
 use cors_model as browser_model;
 #[path = "support/harness.rs"]
