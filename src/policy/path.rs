@@ -58,6 +58,15 @@ pub(crate) fn decode_separators(normal: &str) -> String {
     normalize_owned(&normal.replace("%2F", "/").replace("%5C", "/"))
 }
 
+/// The byte two hex digits (either case) stand for.
+fn hex_byte(digits: &[u8]) -> Option<u8> {
+    let digit = |d: u8| char::from(d).to_digit(16);
+    match digits {
+        [hi, lo] => Some(u8::try_from(digit(*hi)? * 16 + digit(*lo)?).ok()?),
+        _ => None,
+    }
+}
+
 /// The normal form of a path that is not normal.
 pub(crate) fn normalize_owned(path: &str) -> String {
     let bytes = path.as_bytes();
@@ -73,11 +82,7 @@ pub(crate) fn normalize_owned(path: &str) -> String {
         while i < raw.len() {
             let b = raw[i];
             if b == b'%' {
-                if let Some(v) = raw
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
+                if let Some(v) = raw.get(i + 1..i + 3).and_then(hex_byte) {
                     if v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~') {
                         out.push(char::from(v));
                     } else {
@@ -136,6 +141,8 @@ mod tests {
             ("/a%zzb", "/a%zzb"),
             ("/a%", "/a%"),
             ("/a%4", "/a%4"),
+            ("/a%+a", "/a%+a"),
+            ("/a%-1", "/a%-1"),
             ("/a/./b", "/a/b"),
             ("/a/../b", "/b"),
             ("/../../b", "/b"),
