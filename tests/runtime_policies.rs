@@ -1307,3 +1307,38 @@ fn oversized_origin_and_method_are_refused_at_their_caps() {
         .expect_err("too long");
     assert!(err.to_string().contains("longer than 64 bytes"), "{err}");
 }
+
+/// `Connection` and `Upgrade` are read within a cap: a value over 256 bytes, or more than
+/// 16 lines, counts as holding the token without being scanned, so a padded handshake from
+/// a refused origin is refused rather than scanned or let through.
+#[test]
+fn the_guard_reads_connection_and_upgrade_within_a_cap() {
+    let policy = guarded(false);
+    let padded = |origin: &str, connection: &[String], upgrade: &str| {
+        let mut req = Request::get("/ws").header("origin", origin);
+        for line in connection {
+            req = req.header("connection", line.as_str());
+        }
+        req.header("upgrade", upgrade).body(()).unwrap()
+    };
+    let short = vec!["keep-alive".to_owned()];
+    let huge = vec![format!("keep-alive{}", ", keep-alive".repeat(100_000))];
+    let many = vec!["keep-alive".to_owned(); 17];
+    let sixteen = vec!["keep-alive".to_owned(); 16];
+    let cases: &[(&str, Request<()>, bool)] = &[
+        ("no upgrade token, short", padded(OTHER, &short, "websocket"), true),
+        ("1 MiB Connection, not scanned", padded(OTHER, &huge, "websocket"), false),
+        ("17 Connection lines", padded(OTHER, &many, "websocket"), false),
+        ("16 Connection lines, none upgrade", padded(OTHER, &sixteen, "websocket"), true),
+        (
+            "a long Upgrade value",
+            padded(OTHER, &["upgrade".to_owned()], &"h2c, ".repeat(100)),
+            false,
+        ),
+        ("an allowed origin, padded", padded(APP, &huge, "websocket"), true),
+    ];
+    for (desc, req, forwarded) in cases {
+        let out = call(&policy, plain_inner_headers(), clone_request(req));
+        assert_eq!(out.inner_called, *forwarded, "{desc}");
+    }
+}

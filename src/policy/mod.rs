@@ -783,17 +783,25 @@ fn head_of<B>(request: &Request<B>) -> Parts {
 /// of an extended `CONNECT` is kept by the server library in its own
 /// extension type, so every `CONNECT` carrying `Origin` counts: browsers send
 /// `CONNECT` only for extended `CONNECT` (WebSocket, WebTransport).
+///
+/// Bounded: a `Connection` or `Upgrade` value over [`MAX_UPGRADE_VALUE_LEN`]
+/// bytes, or a request with more than [`MAX_UPGRADE_LINES`] lines of one, is
+/// taken to hold the token without being scanned (browsers send a few
+/// bytes; failing closed keeps a padded handshake from passing the guard).
 pub(crate) fn is_websocket_upgrade(method: &Method, headers: &HeaderMap) -> bool {
     if method == Method::CONNECT {
         return true;
     }
-    method == Method::GET
-        && headers
-            .get_all(CONNECTION)
-            .iter()
-            .any(|v| list_has_token(v.as_bytes(), b"upgrade"))
-        && headers
-            .get_all(UPGRADE)
-            .iter()
-            .any(|v| list_has_token(v.as_bytes(), b"websocket"))
+    let has = |name: HeaderName, token: &[u8]| {
+        let mut lines = headers.get_all(name).iter();
+        lines.by_ref().take(MAX_UPGRADE_LINES).any(|v| {
+            v.len() > MAX_UPGRADE_VALUE_LEN || list_has_token(v.as_bytes(), token)
+        }) || lines.next().is_some()
+    };
+    method == Method::GET && has(CONNECTION, b"upgrade") && has(UPGRADE, b"websocket")
 }
+
+/// Longest `Connection` or `Upgrade` value scanned for its token.
+pub(crate) const MAX_UPGRADE_VALUE_LEN: usize = 256;
+/// Most `Connection` or `Upgrade` lines scanned.
+pub(crate) const MAX_UPGRADE_LINES: usize = 16;

@@ -286,13 +286,18 @@ pub(crate) fn check_uncovered(
 
 /// A WebSocket opening handshake (RFC 6455 §4.1: `GET` with the `upgrade` token in
 /// `Connection` and `websocket` in `Upgrade`, any case), or an extended `CONNECT` (RFC 8441).
+/// A `Connection` or `Upgrade` value over 256 bytes, or more than 16 lines of one, counts as
+/// holding the token (the layer does not scan them, and fails closed).
 pub(crate) fn is_websocket_upgrade(method: &Method, request: &HeaderMap) -> bool {
     let has = |name: &str, token: &[u8]| {
-        request.get_all(name).iter().any(|v| {
-            v.as_bytes()
-                .split(|&b| b == b',')
-                .any(|t| trim(t).eq_ignore_ascii_case(token))
-        })
+        request.get_all(name).iter().count() > 16
+            || request.get_all(name).iter().any(|v| {
+                v.len() > 256
+                    || v
+                        .as_bytes()
+                        .split(|&b| b == b',')
+                        .any(|t| trim(t).eq_ignore_ascii_case(token))
+            })
     };
     method == Method::CONNECT
         || (method == Method::GET && has("connection", b"upgrade") && has("upgrade", b"websocket"))
