@@ -1326,16 +1326,36 @@ fn the_guard_reads_connection_and_upgrade_within_a_cap() {
     let many = vec!["keep-alive".to_owned(); 17];
     let sixteen = vec!["keep-alive".to_owned(); 16];
     let cases: &[(&str, Request<()>, bool)] = &[
-        ("no upgrade token, short", padded(OTHER, &short, "websocket"), true),
-        ("1 MiB Connection, not scanned", padded(OTHER, &huge, "websocket"), false),
-        ("17 Connection lines", padded(OTHER, &many, "websocket"), false),
-        ("16 Connection lines, none upgrade", padded(OTHER, &sixteen, "websocket"), true),
+        (
+            "no upgrade token, short",
+            padded(OTHER, &short, "websocket"),
+            true,
+        ),
+        (
+            "1 MiB Connection, not scanned",
+            padded(OTHER, &huge, "websocket"),
+            false,
+        ),
+        (
+            "17 Connection lines",
+            padded(OTHER, &many, "websocket"),
+            false,
+        ),
+        (
+            "16 Connection lines, none upgrade",
+            padded(OTHER, &sixteen, "websocket"),
+            true,
+        ),
         (
             "a long Upgrade value",
             padded(OTHER, &["upgrade".to_owned()], &"h2c, ".repeat(100)),
             false,
         ),
-        ("an allowed origin, padded", padded(APP, &huge, "websocket"), true),
+        (
+            "an allowed origin, padded",
+            padded(APP, &huge, "websocket"),
+            true,
+        ),
     ];
     for (desc, req, forwarded) in cases {
         let out = call(&policy, plain_inner_headers(), clone_request(req));

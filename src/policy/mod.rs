@@ -794,9 +794,11 @@ pub(crate) fn is_websocket_upgrade(method: &Method, headers: &HeaderMap) -> bool
     }
     let has = |name: HeaderName, token: &[u8]| {
         let mut lines = headers.get_all(name).iter();
-        lines.by_ref().take(MAX_UPGRADE_LINES).any(|v| {
-            v.len() > MAX_UPGRADE_VALUE_LEN || list_has_token(v.as_bytes(), token)
-        }) || lines.next().is_some()
+        lines
+            .by_ref()
+            .take(MAX_UPGRADE_LINES)
+            .any(|v| v.len() > MAX_UPGRADE_VALUE_LEN || list_has_token(v.as_bytes(), token))
+            || lines.next().is_some()
     };
     method == Method::GET && has(CONNECTION, b"upgrade") && has(UPGRADE, b"websocket")
 }

@@ -293,8 +293,7 @@ pub(crate) fn is_websocket_upgrade(method: &Method, request: &HeaderMap) -> bool
         request.get_all(name).iter().count() > 16
             || request.get_all(name).iter().any(|v| {
                 v.len() > 256
-                    || v
-                        .as_bytes()
+                    || v.as_bytes()
                         .split(|&b| b == b',')
                         .any(|t| trim(t).eq_ignore_ascii_case(token))
             })
