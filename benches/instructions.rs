@@ -137,7 +137,12 @@ fn check(stack: Stack, case: &Case) -> Result<(), String> {
     let want_acao = cors
         && match case.kind {
             Kind::Allowed | Kind::Preflight => true,
-            Kind::NoOrigin | Kind::Refused => false,
+            Kind::NoOrigin
+            | Kind::Refused
+            | Kind::OriginHuge
+            | Kind::OriginOverCap
+            | Kind::HostHuge
+            | Kind::HostOverCap => false,
             // tower-http does not look at the requested method or headers.
             _ => !tower_cors,
         };
@@ -145,8 +150,25 @@ fn check(stack: Stack, case: &Case) -> Result<(), String> {
     if want_acao != (acao.as_deref() == Some(spec.origin.as_str())) {
         problems.push(format!("Access-Control-Allow-Origin is {acao:?}"));
     }
-    let preflight = !matches!(case.kind, Kind::NoOrigin | Kind::Allowed | Kind::Refused);
+    let preflight = !matches!(
+        case.kind,
+        Kind::NoOrigin
+            | Kind::Allowed
+            | Kind::Refused
+            | Kind::OriginHuge
+            | Kind::OriginOverCap
+            | Kind::HostHuge
+            | Kind::HostOverCap
+    );
+    // A strict policy answers a refused actual request itself.
+    let strict_refusal = cors
+        && tower_cors
+        && !preflight
+        && !want_acao
+        && matches!(case.origins, Origins::Strict(_))
+        && case.kind != Kind::NoOrigin;
     let want_status = match (cors && preflight, tower_cors, want_acao) {
+        _ if strict_refusal => StatusCode::FORBIDDEN,
         (false, _, _) => StatusCode::OK,
         (true, true, true) => StatusCode::NO_CONTENT,
         (true, true, false) => StatusCode::FORBIDDEN,
@@ -563,6 +585,15 @@ fn report(quick: bool) {
         "regex=50/request=allowed/origin-len=32",
         8.0,
     );
+    for (huge, capped) in common::capped_cases() {
+        let (a, b) = (huge.label(), capped.label());
+        compare(
+            &format!("`{a}` costs what `{b}` does (≤ 1.02×)"),
+            &a,
+            &b,
+            1.02,
+        );
+    }
     for k in [Kind::HostileCommas, Kind::HostileNames, Kind::HostileLines] {
         compare(
             &format!("`{}` ≤ 4× an allowed preflight", k.label()),
@@ -616,6 +647,46 @@ fn run_one(stack: &str, case: &str, n: &str) {
     );
 }
 
+/// Each oversized input costs what an input just over its cap costs: instructions per
+/// request under callgrind (this binary, whatever its profile), equal within 2 %. Needs
+/// valgrind, and fails without it. Returns the number of checks.
+fn check_caps(failures: &mut Vec<String>) -> usize {
+    if !has_valgrind() {
+        failures.push("valgrind is needed to count instructions (apt-get install valgrind)".into());
+        return 1;
+    }
+    let exe = env::current_exe().unwrap_or_else(|e| fail(&format!("no current exe: {e}")));
+    let runner = Runner {
+        exe,
+        out_dir: env::temp_dir(),
+        quick: true,
+        cache: HashMap::new(),
+    };
+    let per_request = |case: &Case| {
+        let (small, large) = (4, 24);
+        let (i0, _) = runner.callgrind(Stack::TowerCors, case, small);
+        let (i1, _) = runner.callgrind(Stack::TowerCors, case, large);
+        i1.saturating_sub(i0) as f64 / (large - small) as f64
+    };
+    let pairs = common::capped_cases();
+    for (huge, capped) in &pairs {
+        let (h, c) = (per_request(huge), per_request(capped));
+        println!(
+            "{}: {h:.0} instructions per request; {}: {c:.0}",
+            huge.label(),
+            capped.label()
+        );
+        if h > 1.02 * c || c > 1.02 * h {
+            failures.push(format!(
+                "{} costs {h:.0} instructions per request, {} {c:.0}: the cap does not hold",
+                huge.label(),
+                capped.label()
+            ));
+        }
+    }
+    pairs.len()
+}
+
 /// One request of every cell, natively, checked.
 fn self_check() {
     let plan = plan();
@@ -638,6 +709,7 @@ fn self_check() {
             }
         }
     }
+    checked += check_caps(&mut failures);
     for f in &failures {
         eprintln!("FAILED {f}");
     }

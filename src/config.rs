@@ -25,6 +25,7 @@ use crate::policy::{CorsPolicy, PolicyBuilder};
 /// | `allow_origin_regexes` | `allow_origin_regex` (feature `regex`; without it an entry is an error) | empty |
 /// | `allow_any_origin` | [`allow_any_origin`](PolicyBuilder::allow_any_origin) | `false` |
 /// | `allow_null_origin` | [`allow_null_origin`](PolicyBuilder::allow_null_origin) | `false` |
+/// | `own_origins` | [`own_origins`](PolicyBuilder::own_origins): the origins of the service's own pages | empty |
 /// | `allow_methods` | [`allow_methods`](PolicyBuilder::allow_methods) | empty (`GET`, `HEAD`, `POST` are always allowed) |
 /// | `allow_headers` | [`allow_headers`](PolicyBuilder::allow_headers) | empty |
 /// | `expose_headers` | [`expose_headers`](PolicyBuilder::expose_headers) | empty |
@@ -85,6 +86,10 @@ pub struct CorsConfig {
     pub allow_any_origin: bool,
     /// Allows the opaque origin `null`.
     pub allow_null_origin: bool,
+    /// The origins the service's own pages are served from: requests from
+    /// them are same-origin (never refused by `strict` or the WebSocket
+    /// guard, never reported).
+    pub own_origins: Vec<String>,
     /// Methods beyond `GET`, `HEAD` and `POST`, byte for byte.
     pub allow_methods: Vec<String>,
     /// Request header names, any case.
@@ -120,11 +125,12 @@ enum Shape {
 }
 
 /// Every field, in declaration order, with its shape.
-const FIELDS: [(&str, Shape); 14] = [
+const FIELDS: [(&str, Shape); 15] = [
     ("allow_origins", Shape::List),
     ("allow_origin_regexes", Shape::List),
     ("allow_any_origin", Shape::Bool),
     ("allow_null_origin", Shape::Bool),
+    ("own_origins", Shape::List),
     ("allow_methods", Shape::List),
     ("allow_headers", Shape::List),
     ("expose_headers", Shape::List),
@@ -208,6 +214,10 @@ impl Naming<'_> {
             IssueKind::AnyOriginWithPrivateNetwork => format!(
                 "{any} cannot be combined with {}: every public website could then reach this private-network service from its visitors' browsers; list the public origins that may reach it in {origins}",
                 self.set("allow_private_network", "true")
+            ),
+            IssueKind::AnyOriginWithWebSocketGuard => format!(
+                "{any} cannot be combined with {}: a WebSocket handshake always carries the user's cookies, so the guard admits only origins that could read a credentialed answer; list the origins that may open a socket in {origins}",
+                self.set("guard_websockets", "true")
             ),
             IssueKind::NullOriginWithCredentials => format!(
                 "{null} cannot be combined with {credentials}: any page can send \"Origin: null\" from a sandboxed iframe and read credentialed responses; unset one of them"
@@ -325,6 +335,7 @@ impl CorsConfig {
             builder = builder.allow_null_origin();
         }
         builder = builder
+            .own_origins(&self.own_origins)
             .allow_methods(self.allow_methods.iter().map(String::as_str))
             .allow_headers(self.allow_headers.iter().map(String::as_str))
             .expose_headers(self.expose_headers.iter().map(String::as_str))
@@ -368,6 +379,7 @@ impl CorsConfig {
                         List::Methods => ("allow_methods", Some(i)),
                         List::Headers => ("allow_headers", Some(i)),
                         List::Expose => ("expose_headers", Some(i)),
+                        List::OwnOrigins => ("own_origins", Some(i)),
                     };
                     Some(naming.entry(name, index.unwrap_or(i)))
                 }
@@ -545,6 +557,7 @@ impl CorsConfig {
         match field {
             "allow_origins" => Some(&mut self.allow_origins),
             "allow_origin_regexes" => Some(&mut self.allow_origin_regexes),
+            "own_origins" => Some(&mut self.own_origins),
             "allow_methods" => Some(&mut self.allow_methods),
             "allow_headers" => Some(&mut self.allow_headers),
             "expose_headers" => Some(&mut self.expose_headers),

@@ -75,6 +75,7 @@ pub(crate) enum List {
     Methods,
     Headers,
     Expose,
+    OwnOrigins,
 }
 
 /// One problem in a CORS configuration: what kind, the offending input, and
@@ -191,6 +192,10 @@ pub enum IssueKind {
     AnyOriginWithExplicitOrigins,
     /// `allow_null_origin()` together with `allow_credentials(true)`.
     NullOriginWithCredentials,
+    /// `allow_any_origin()` together with `guard_websockets(true)`: the guard
+    /// admits only origins that could read a credentialed answer (a WebSocket
+    /// handshake always carries cookies), never `*`.
+    AnyOriginWithWebSocketGuard,
     /// A `*` wildcard in allowed methods, allowed headers or exposed headers
     /// together with credentials (browsers then read `*` literally).
     WildcardWithCredentials,

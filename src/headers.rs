@@ -18,6 +18,12 @@ pub(crate) const MAX_REQUEST_HEADERS_LEN: usize = 4096;
 /// line up to the byte cap.
 pub(crate) const MAX_REQUEST_HEADERS_LINES: usize = 16;
 
+/// Longest `Access-Control-Request-Method` read, and longest method a policy
+/// may allow. Registered methods have at most 17 bytes
+/// (`BASELINE-CONTROL`, `VERSION-CONTROL`); a longer value is refused as
+/// malformed before it is scanned.
+pub(crate) const MAX_METHOD_LEN: usize = 64;
+
 /// `tchar` of RFC 9110 §5.6.2, one table load per byte.
 pub(crate) fn is_tchar(b: u8) -> bool {
     TCHAR[usize::from(b)]

@@ -147,7 +147,8 @@ impl CorsLayer {
     /// [`reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable), [`per_path`](Self::per_path)); a
     /// second call replaces the first hook. `f` runs on the request path,
     /// before the answer: keep it short (count, or hand the line to a
-    /// logger). Requests without `Origin` and same-origin requests are not
+    /// logger). Requests without `Origin` and same-origin requests (from an
+    /// [`own_origins`](crate::PolicyBuilder::own_origins) entry) are not
     /// refusals and never reach it. Without a hook the layer does no work for
     /// it.
     ///

@@ -495,6 +495,13 @@ fn canonical_opaque_host(
             fixes.push("lowercase the extension ID, as the browser sends it");
             host.to_ascii_lowercase()
         }
+        // App shells serve their pages from a host name of their
+        // configuration (`localhost` by default) that their WebViews send in
+        // lowercase: `capacitor://LOCALHOST` is never sent.
+        "capacitor" | "ionic" | "tauri" if host.bytes().any(|b| b.is_ascii_uppercase()) => {
+            fixes.push("lowercase the host, as the app shell sends it");
+            host.to_ascii_lowercase()
+        }
         "safari-web-extension" if host.bytes().any(|b| b.is_ascii_lowercase()) => {
             fixes.push("uppercase the extension UUID, as Safari sends it");
             host.to_ascii_uppercase()
@@ -575,6 +582,48 @@ fn canonical_host(
             ))
         }
     }
+}
+
+/// Whether a request's `Origin` names the same host and port as its `Host`
+/// header: what the service's own page would send, and also what a
+/// DNS-rebinding page sends. Never a reason to exempt a request; only a hint
+/// in a refusal's report that the origin may be an own origin not declared.
+/// `Host` is read only up to [`MAX_ORIGIN_LEN`] bytes.
+pub(crate) fn origin_matches_host(origin: &[u8], host: &[u8]) -> bool {
+    if host.len() > MAX_ORIGIN_LEN {
+        return false;
+    }
+    let Some(origin) = Origin::parse_bytes(origin) else {
+        return false;
+    };
+    let Some((host, port)) = split_authority(host) else {
+        return false;
+    };
+    let default = default_port_bytes(origin.scheme);
+    host.eq_ignore_ascii_case(origin.host) && port.or(default) == origin.port.or(default)
+}
+
+/// `host[:port]` of a `Host` header (userinfo dropped).
+fn split_authority(authority: &[u8]) -> Option<(&[u8], Option<u16>)> {
+    let authority = match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    let host_end = if authority.first() == Some(&b'[') {
+        authority.iter().position(|&b| b == b']')? + 1
+    } else {
+        authority
+            .iter()
+            .position(|&b| b == b':')
+            .unwrap_or(authority.len())
+    };
+    let (host, rest) = authority.split_at(host_end);
+    let port = match rest {
+        [] | [b':'] => None,
+        [b':', digits @ ..] => Some(parse_port(digits)?),
+        _ => return None,
+    };
+    (!host.is_empty()).then_some((host, port))
 }
 
 /// Parses a numeric port of a configured origin; `None` when invalid.

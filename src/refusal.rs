@@ -8,7 +8,7 @@
 use std::fmt;
 
 use http::header::{
-    ACCESS_CONTROL_REQUEST_HEADERS as ACRH, ACCESS_CONTROL_REQUEST_METHOD as ACRM, ORIGIN,
+    ACCESS_CONTROL_REQUEST_HEADERS as ACRH, ACCESS_CONTROL_REQUEST_METHOD as ACRM, HOST, ORIGIN,
 };
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
@@ -95,6 +95,7 @@ impl Refusal {
             Self::OriginMalformed => "CORS request refused: malformed origin\n",
             Self::OriginDuplicated => "CORS request refused: more than one origin header\n",
             Self::NullOriginNotAllowed => "CORS request refused: null origin not allowed\n",
+            Self::PathNotCovered => "CORS request refused: no CORS policy for this path\n",
             _ => "CORS request refused: origin not allowed\n",
         }
     }
@@ -105,6 +106,7 @@ impl Refusal {
             Self::OriginMalformed => "WebSocket upgrade refused: malformed origin\n",
             Self::OriginDuplicated => "WebSocket upgrade refused: more than one origin header\n",
             Self::NullOriginNotAllowed => "WebSocket upgrade refused: null origin not allowed\n",
+            Self::PathNotCovered => "WebSocket upgrade refused: no CORS policy for this path\n",
             _ => "WebSocket upgrade refused: origin not allowed\n",
         }
     }
@@ -392,6 +394,21 @@ impl<'a> RefusalReport<'a> {
         self.headers
     }
 
+    /// Whether the refused origin has the request's own `Host` (host and
+    /// port): the service's own page, not declared with
+    /// [`own_origins`](crate::PolicyBuilder::own_origins) — or a
+    /// DNS-rebinding page, which sends the same. Never a reason to let the
+    /// request through; the report's `Display` then says how to declare the
+    /// origin. `Host` is read only when it is at most 1024 bytes long.
+    pub fn origin_matches_host(&self) -> bool {
+        self.refused.refusal == Refusal::OriginNotAllowed
+            && matches!(
+                (self.origin(), self.headers.get(HOST)),
+                (Some(origin), Some(host))
+                    if crate::origin::origin_matches_host(origin.as_bytes(), host.as_bytes())
+            )
+    }
+
     /// The reason Chrome's console gives for this refusal, after "has been
     /// blocked by CORS policy: " (Chromium `cors_error_string.cc`).
     pub fn console_reason(&self) -> ConsoleReason<'a> {
@@ -444,6 +461,14 @@ impl fmt::Display for RefusalReport<'_> {
         )?;
         if self.report_only == Some(ReportOnly::CandidateAllows) {
             f.write_str("; the report-only policy would allow it")?;
+        }
+        if self.origin_matches_host() {
+            write!(
+                f,
+                "; the origin has this request's Host: if {} serves this service's own pages, declare it with own_origins (CORS_OWN_ORIGINS); a Host alone never makes a request same-origin (DNS rebinding sends it too)",
+                self.origin()
+                    .map_or(Escaped::NONE, |o| Escaped::quoted(o.as_bytes())),
+            )?;
         }
         Ok(())
     }

@@ -137,7 +137,7 @@ macro_rules! serve {
     (plain: $inner:expr, $policy:expr, $hook:expr, $req:ident) => {{
         let (inner, policy, hook): (&mut S, &CorsPolicy, Option<&OnRefusal>) =
             ($inner, $policy, $hook);
-        let decision = policy.decide($req.method(), $req.uri(), $req.headers(), None);
+        let decision = policy.decide($req.method(), $req.headers(), None);
         observe(hook, &decision, $req.method(), $req.uri(), $req.headers());
         match policy.action(decision, $req.method(), $req.headers(), None) {
             Action::Answer(answer) => {

@@ -116,6 +116,23 @@ fn every_field_changes_the_policy() {
     );
 
     let p = CorsConfig {
+        own_origins: vec!["https://api.example.com".into()],
+        strict: true,
+        ..base()
+    }
+    .build()
+    .expect("own origins");
+    let own = Request::post("/")
+        .header("origin", "https://api.example.com")
+        .body(())
+        .unwrap();
+    assert_eq!(
+        p.evaluate_request(&own),
+        Decision::SameOrigin,
+        "own_origins"
+    );
+
+    let p = CorsConfig {
         allow_null_origin: true,
         ..base()
     }
@@ -413,6 +430,15 @@ fn combination_problems_speak_of_fields() {
             .contains("allow_null_origin = true cannot be combined with allow_credentials = true"),
         "{err}"
     );
+    let err = build_err(&CorsConfig {
+        allow_any_origin: true,
+        guard_websockets: true,
+        ..CorsConfig::default()
+    });
+    assert_eq!(
+        err.to_string(),
+        "invalid CORS policy: allow_any_origin = true cannot be combined with guard_websockets = true: a WebSocket handshake always carries the user's cookies, so the guard admits only origins that could read a credentialed answer; list the origins that may open a socket in allow_origins"
+    );
 }
 
 #[test]
@@ -490,6 +516,7 @@ fn variables_fill_every_field() {
         ),
         ("CORS_ALLOW_ANY_ORIGIN", "false"),
         ("CORS_ALLOW_NULL_ORIGIN", "TRUE"),
+        ("CORS_OWN_ORIGINS", "https://api.example.com"),
         ("CORS_ALLOW_METHODS", "PUT,DELETE"),
         ("CORS_ALLOW_HEADERS", "content-type, x-request-id"),
         ("CORS_EXPOSE_HEADERS", "x-request-id"),
@@ -515,6 +542,7 @@ fn variables_fill_every_field() {
             allow_origin_regexes: vec![],
             allow_any_origin: false,
             allow_null_origin: true,
+            own_origins: vec!["https://api.example.com".into()],
             allow_methods: vec!["PUT".into(), "DELETE".into()],
             allow_headers: vec!["content-type".into(), "x-request-id".into()],
             expose_headers: vec!["x-request-id".into()],
@@ -862,7 +890,7 @@ max_age: 600
         })
         .expect("json");
         let keys: Vec<String> = json.as_object().expect("object").keys().cloned().collect();
-        assert_eq!(keys.len(), 14, "{keys:?}");
+        assert_eq!(keys.len(), 15, "{keys:?}");
         for key in keys {
             let value = match &json[&key] {
                 serde_json::Value::Bool(_) => "true",

@@ -299,6 +299,17 @@ async fn configured_extension_ids_in_the_wrong_case_are_corrected_at_build() {
             "did you mean \"safari-web-extension://1B2C3D4E-AAAA\"?",
         ),
         ("Tauri://localhost", "did you mean \"tauri://localhost\"?"),
+        // App shells send their host in lowercase: another case never matches.
+        (
+            "capacitor://LOCALHOST",
+            "did you mean \"capacitor://localhost\"?",
+        ),
+        ("ionic://Localhost", "did you mean \"ionic://localhost\"?"),
+        ("tauri://LocalHost", "did you mean \"tauri://localhost\"?"),
+        (
+            "moz-extension://0A1B2C3D-AAAA-4BBB-8CCC-0123456789AB",
+            "did you mean \"moz-extension://0a1b2c3d-aaaa-4bbb-8ccc-0123456789ab\"?",
+        ),
     ];
     for (input, fix) in cases {
         let err = CorsPolicy::builder()

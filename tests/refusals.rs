@@ -415,6 +415,7 @@ async fn the_hook_under_strict_mode_and_same_origin() {
     let seen = Seen::default();
     let strict = CorsPolicy::builder()
         .allow_origin(APP)
+        .own_origins(["https://api.example.com"])
         .strict(true)
         .build()
         .expect("strict");
@@ -442,4 +443,95 @@ async fn the_hook_under_strict_mode_and_same_origin() {
     )
     .await;
     assert_eq!((seen.take().len(), other.take().len()), (0, 1));
+}
+
+/// A same-origin form `POST` is forwarded without strict mode too, and never reported.
+#[tokio::test]
+async fn same_origin_form_posts_are_never_reported() {
+    let seen = Seen::default();
+    let lax = CorsPolicy::builder()
+        .allow_origin(APP)
+        .own_origins(["https://api.example.com"])
+        .build()
+        .expect("valid");
+    let layer = seen.layer(CorsLayer::new(lax));
+    let own = request(
+        "POST",
+        "/form",
+        &[
+            ("origin", b"https://api.example.com"),
+            ("content-type", b"application/x-www-form-urlencoded"),
+        ],
+    );
+    assert_eq!(call(&layer, own).await, 200);
+    assert!(
+        seen.take().is_empty(),
+        "a same-origin form POST is no refusal"
+    );
+    let cross = request("POST", "/form", &[("origin", b"https://evil.example")]);
+    assert_eq!(call(&layer, cross).await, 200);
+    assert_eq!(seen.take().len(), 1, "a cross-origin one is");
+}
+
+/// A refused origin that has the request's `Host` may be the service's own page, not
+/// declared: the report says how to declare it; other refusals say nothing of it.
+#[tokio::test]
+async fn a_refusal_looking_like_the_own_page_says_how_to_declare_it() {
+    let seen = Seen::default();
+    let strict = CorsPolicy::builder()
+        .allow_origin(APP)
+        .strict(true)
+        .build()
+        .expect("strict");
+    let layer = seen.layer(CorsLayer::new(strict));
+    let cases: &[(&str, &[u8], &[u8], bool)] = &[
+        (
+            "the Host",
+            b"https://api.example.com",
+            b"api.example.com",
+            true,
+        ),
+        (
+            "the Host with its default port",
+            b"https://api.example.com",
+            b"api.example.com:443",
+            true,
+        ),
+        (
+            "the Host, other case",
+            b"https://api.example.com",
+            b"API.example.com",
+            true,
+        ),
+        (
+            "another host",
+            b"https://evil.example",
+            b"api.example.com",
+            false,
+        ),
+        (
+            "another port",
+            b"https://api.example.com:8443",
+            b"api.example.com",
+            false,
+        ),
+        (
+            "a Host over the cap",
+            b"https://api.example.com",
+            &[b'a'; 2000],
+            false,
+        ),
+    ];
+    for (desc, origin, host, hint) in cases {
+        let req = request("POST", "/form", &[("origin", origin), ("host", host)]);
+        assert_eq!(call(&layer, req).await, 403, "{desc}");
+        let reports = seen.take();
+        assert_eq!(reports.len(), 1, "{desc}");
+        let text = &reports[0].5;
+        assert_eq!(
+            text.contains("declare it with own_origins"),
+            *hint,
+            "{desc}: {text}"
+        );
+    }
 }

@@ -783,9 +783,13 @@ async fn a_layer_on_one_route_never_sees_the_preflight() {
 
 // ------------------------------------------------------ WebSocket guard, same origin
 
+/// The service's own pages: `https://api.example.com`.
+const OWN: &str = "https://api.example.com";
+
 fn guarded(strict: bool) -> CorsPolicy {
     CorsPolicy::builder()
         .allow_origin(APP)
+        .own_origins([OWN])
         .guard_websockets(true)
         .strict(strict)
         .build()
@@ -830,45 +834,55 @@ fn the_guard_refuses_upgrades_from_refused_origins_only() {
             true,
         ),
         (
-            "same origin by Host, not listed",
-            upgrade(Some("https://api.example.com"), "api.example.com")
-                .body(())
-                .unwrap(),
+            "own origin, not listed",
+            upgrade(Some(OWN), "api.example.com").body(()).unwrap(),
             true,
         ),
         (
-            "same origin by Host with the default port",
-            upgrade(Some("https://api.example.com"), "api.example.com:443")
-                .body(())
-                .unwrap(),
+            "own origin behind a proxy that rewrote Host",
+            upgrade(Some(OWN), "127.0.0.1:8080").body(()).unwrap(),
             true,
         ),
         (
-            "same host, other port",
-            upgrade(Some("https://api.example.com:8443"), "api.example.com")
+            "DNS rebinding: the origin is the Host, not an own origin",
+            upgrade(Some("http://rebind.attacker.test"), "rebind.attacker.test")
                 .body(())
                 .unwrap(),
             false,
         ),
         (
-            "same origin by Sec-Fetch-Site",
-            upgrade(Some("https://api.example.com"), "10.0.0.7:8080")
+            "another scheme of the own host (a proxy forwarding Host without the port)",
+            upgrade(Some("http://api.example.com"), "api.example.com")
+                .body(())
+                .unwrap(),
+            false,
+        ),
+        (
+            "an app-shell scheme on the own host",
+            upgrade(Some("capacitor://api.example.com"), "api.example.com")
+                .body(())
+                .unwrap(),
+            false,
+        ),
+        (
+            "own host, other port",
+            upgrade(Some("https://api.example.com:8443"), "api.example.com:8443")
+                .body(())
+                .unwrap(),
+            false,
+        ),
+        (
+            "Sec-Fetch-Site: same-origin alone (a rebinding page sends it too)",
+            upgrade(Some("http://rebind.attacker.test"), "rebind.attacker.test")
                 .header("sec-fetch-site", "same-origin")
                 .body(())
                 .unwrap(),
-            true,
+            false,
         ),
         (
             "Sec-Fetch-Site same-site is not same-origin",
             upgrade(Some(OTHER), "api.example.com")
                 .header("sec-fetch-site", "same-site")
-                .body(())
-                .unwrap(),
-            false,
-        ),
-        (
-            "a proxy rewrote Host",
-            upgrade(Some("https://api.example.com"), "127.0.0.1:8080")
                 .body(())
                 .unwrap(),
             false,
@@ -882,12 +896,20 @@ fn the_guard_refuses_upgrades_from_refused_origins_only() {
             false,
         ),
         (
-            "HTTP/2 extended CONNECT, same origin by authority",
+            "HTTP/2 extended CONNECT from the own origin",
             Request::connect("https://api.example.com/ws")
-                .header("origin", "https://api.example.com")
+                .header("origin", OWN)
                 .body(())
                 .unwrap(),
             true,
+        ),
+        (
+            "HTTP/2 extended CONNECT, the authority alone is no own origin",
+            Request::connect("https://rebind.attacker.test/ws")
+                .header("origin", "https://rebind.attacker.test")
+                .body(())
+                .unwrap(),
+            false,
         ),
         (
             "a plain GET from a refused origin is not an upgrade",
@@ -935,9 +957,10 @@ fn clone_request(req: &Request<()>) -> Request<()> {
 }
 
 #[test]
-fn strict_mode_never_refuses_same_origin_requests() {
+fn strict_mode_never_refuses_own_origins_and_nothing_else_is_same_origin() {
     let policy = CorsPolicy::builder()
         .allow_origin(APP)
+        .own_origins([OWN])
         .strict(true)
         .build()
         .expect("valid");
@@ -949,51 +972,139 @@ fn strict_mode_never_refuses_same_origin_requests() {
             .body(())
             .expect("request")
     };
-    let own = call(
-        &policy,
-        plain_inner_headers(),
-        post("https://api.example.com", "api.example.com"),
-    );
+    let own = call(&policy, plain_inner_headers(), post(OWN, "api.example.com"));
     assert_eq!((own.status, own.inner_called), (200, true));
     assert_eq!(acao(&own.headers), None, "same-origin needs no CORS header");
     assert_eq!(
-        policy.evaluate_request(&post("https://api.example.com", "api.example.com")),
-        Decision::SameOrigin
+        policy.evaluate_request(&post(OWN, "backend:8080")),
+        Decision::SameOrigin,
+        "own origins do not depend on Host"
     );
-    let fetch_site = Request::post("/form")
-        .header("origin", "https://api.example.com")
-        .header("host", "backend:8080")
-        .header("sec-fetch-site", "same-origin")
+    // Before own origins existed, each of these passed as same-origin.
+    let cases: &[(&str, Request<()>)] = &[
+        (
+            "Sec-Fetch-Site: same-origin",
+            Request::post("/form")
+                .header("origin", "http://rebind.attacker.test")
+                .header("host", "rebind.attacker.test")
+                .header("sec-fetch-site", "same-origin")
+                .body(())
+                .expect("request"),
+        ),
+        (
+            "Origin equal to Host (DNS rebinding)",
+            post("http://rebind.attacker.test", "rebind.attacker.test"),
+        ),
+        (
+            "the own host on plain HTTP, Host without a port",
+            post("http://api.example.com", "api.example.com"),
+        ),
+        (
+            "the own host under an app-shell scheme",
+            post("capacitor://api.example.com", "api.example.com"),
+        ),
+        (
+            "a look-alike host",
+            post("https://api.example.com.evil.io", "api.example.com"),
+        ),
+        ("a cross-origin page", post(OTHER, "api.example.com")),
+        (
+            "the own origin, twice",
+            Request::post("/form")
+                .header("origin", OWN)
+                .header("origin", OWN)
+                .body(())
+                .expect("request"),
+        ),
+    ];
+    for (desc, req) in cases {
+        let out = call(&policy, plain_inner_headers(), clone_request(req));
+        assert_eq!((out.status, out.inner_called), (403, false), "{desc}");
+        assert!(policy.evaluate_request(req).is_refused(), "{desc}");
+    }
+}
+
+#[test]
+fn own_origins_are_validated_like_allowed_origins() {
+    let err = CorsPolicy::builder()
+        .allow_origin(APP)
+        .own_origins([
+            "https://api.example.com/",
+            "HTTPS://API.example.com:443",
+            "null",
+            "https://*.example.com",
+            "capacitor://LOCALHOST",
+        ])
+        .build()
+        .expect_err("every entry is wrong");
+    let text: Vec<String> = err.issues().iter().map(|i| i.to_string()).collect();
+    assert_eq!(text.len(), 5, "{text:#?}");
+    assert!(
+        text[0].contains("did you mean \"https://api.example.com\""),
+        "{}",
+        text[0]
+    );
+    assert!(
+        text[1].contains("did you mean \"https://api.example.com\""),
+        "{}",
+        text[1]
+    );
+    assert!(text[2].contains("is not an own origin"), "{}", text[2]);
+    assert!(text[3].contains("exact origins"), "{}", text[3]);
+    assert!(
+        text[4].contains("did you mean \"capacitor://localhost\""),
+        "{}",
+        text[4]
+    );
+    // From configuration: the field and the variable are named.
+    let config = tower_cors::CorsConfig {
+        allow_origins: vec![APP.into()],
+        own_origins: vec![OWN.into(), "https://api.example.com/".into()],
+        ..Default::default()
+    };
+    let err = config.build().expect_err("bad own origin");
+    assert_eq!(err.issues()[0].field(), Some("own_origins[1]"));
+    let config = tower_cors::CorsConfig::from_vars(
+        "CORS",
+        [
+            ("CORS_ALLOW_ORIGINS", APP),
+            (
+                "CORS_OWN_ORIGINS",
+                "https://api.example.com, https://www.example.com",
+            ),
+            ("CORS_STRICT", "true"),
+        ],
+    )
+    .expect("valid variables");
+    assert_eq!(config.own_origins, [OWN, "https://www.example.com"]);
+    let policy = config.build().expect("valid");
+    let req = Request::post("/")
+        .header("origin", "https://www.example.com")
         .body(())
-        .expect("request");
-    assert!(call(&policy, plain_inner_headers(), fetch_site).inner_called);
-    let cross = call(
-        &policy,
-        plain_inner_headers(),
-        post(OTHER, "api.example.com"),
-    );
-    assert_eq!((cross.status, cross.inner_called), (403, false));
-    // A look-alike host is not the same origin.
-    let lookalike = call(
-        &policy,
-        plain_inner_headers(),
-        post("https://api.example.com.evil.io", "api.example.com"),
-    );
-    assert_eq!(lookalike.status, 403);
-    // Two Origin headers are never same-origin.
-    let twice = Request::post("/form")
-        .header("origin", "https://api.example.com")
-        .header("origin", "https://api.example.com")
-        .header("host", "api.example.com")
-        .body(())
-        .expect("request");
-    assert_eq!(call(&policy, plain_inner_headers(), twice).status, 403);
+        .unwrap();
+    assert_eq!(policy.evaluate_request(&req), Decision::SameOrigin);
+    let err =
+        tower_cors::CorsConfig::from_vars("CORS", [("CORS_OWN_ORIGINS", "https://a.example/")])
+            .expect_err("bad own origin");
+    assert_eq!(err.issues()[0].field(), Some("CORS_OWN_ORIGINS[0]"));
 }
 
 /// A real axum WebSocket route on loopback: the handshake from a refused
 /// origin gets 403 and the handler never runs.
 #[tokio::test]
 async fn the_guard_in_front_of_a_real_axum_websocket_route() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let own_origin = format!("http://{addr}");
+    let policy = CorsPolicy::builder()
+        .allow_origin(APP)
+        .own_origins([own_origin.as_str()])
+        .guard_websockets(true)
+        .strict(true)
+        .build()
+        .expect("valid");
     let upgrades = Arc::new(AtomicUsize::new(0));
     let counter = upgrades.clone();
     let app = Router::new()
@@ -1009,20 +1120,16 @@ async fn the_guard_in_front_of_a_real_axum_websocket_route() {
             }),
         )
         .route("/form", post(|| async { "posted".into_response() }))
-        .layer(CorsLayer::new(guarded(true)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
+        .layer(CorsLayer::new(policy));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let handshake = |origin: Option<String>| async move {
+    let handshake = |origin: Option<String>, host: String| async move {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let origin = origin
             .map(|o| format!("Origin: {o}\r\n"))
             .unwrap_or_default();
         let request = format!(
-            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+            "GET /ws HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{origin}\r\n"
         );
         stream.write_all(request.as_bytes()).await.expect("write");
@@ -1034,22 +1141,224 @@ async fn the_guard_in_front_of_a_real_axum_websocket_route() {
         let text = String::from_utf8_lossy(&buf[..n]).into_owned();
         text.lines().next().unwrap_or_default().to_owned()
     };
+    let host = addr.to_string();
     assert_eq!(
-        handshake(Some(APP.into())).await,
+        handshake(Some(APP.into()), host.clone()).await,
         "HTTP/1.1 101 Switching Protocols"
     );
     assert_eq!(upgrades.load(Ordering::SeqCst), 1);
     assert_eq!(
-        handshake(Some(OTHER.into())).await,
+        handshake(Some(OTHER.into()), host.clone()).await,
         "HTTP/1.1 403 Forbidden"
     );
     assert_eq!(upgrades.load(Ordering::SeqCst), 1, "handler not called");
-    // The page's own origin, not listed in the policy.
+    // The page's own origin, not listed in the policy, declared as an own origin.
     assert_eq!(
-        handshake(Some(format!("http://{addr}"))).await,
+        handshake(Some(own_origin.clone()), host.clone()).await,
         "HTTP/1.1 101 Switching Protocols"
     );
-    assert_eq!(handshake(None).await, "HTTP/1.1 101 Switching Protocols");
+    // DNS rebinding: a page whose origin is the request's Host, not an own origin.
+    let rebound = format!("rebind.attacker.test:{}", addr.port());
+    assert_eq!(
+        handshake(Some(format!("http://{rebound}")), rebound).await,
+        "HTTP/1.1 403 Forbidden"
+    );
+    assert_eq!(
+        handshake(None, host).await,
+        "HTTP/1.1 101 Switching Protocols"
+    );
     assert_eq!(upgrades.load(Ordering::SeqCst), 3);
     server.abort();
+}
+
+/// The guard admits only origins that could read a credentialed answer: never `*`
+/// (a build error) and never `null`, even allowed (a sandboxed iframe on any page sends it).
+#[test]
+fn the_guard_admits_no_wildcard_and_no_null() {
+    let err = CorsPolicy::builder()
+        .allow_any_origin()
+        .guard_websockets(true)
+        .build()
+        .expect_err("* with the guard");
+    assert_eq!(
+        err.issues()[0].kind(),
+        tower_cors::IssueKind::AnyOriginWithWebSocketGuard
+    );
+    assert!(err.to_string().contains("list the origins"), "{err}");
+
+    let policy = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_null_origin()
+        .guard_websockets(true)
+        .build()
+        .expect("valid");
+    let null_socket = upgrade(Some("null"), "api.example.com").body(()).unwrap();
+    let decision = policy.evaluate_request(&null_socket);
+    assert_eq!(
+        decision.refusal(),
+        Some(tower_cors::Refusal::NullOriginNotAllowed)
+    );
+    let out = call(&policy, plain_inner_headers(), null_socket);
+    assert_eq!((out.status, out.inner_called), (403, false));
+    assert_eq!(
+        std::str::from_utf8(&out.body).unwrap(),
+        "WebSocket upgrade refused: null origin not allowed\n"
+    );
+    // `null` is still allowed where the guard does not look: an ordinary fetch.
+    let null_fetch = Request::get("/data")
+        .header("origin", "null")
+        .body(())
+        .unwrap();
+    let out = call(&policy, plain_inner_headers(), null_fetch);
+    assert_eq!(acao(&out.headers), Some("null"));
+    // And listed origins still pass the guard.
+    let listed = upgrade(Some(APP), "api.example.com").body(()).unwrap();
+    assert!(call(&policy, plain_inner_headers(), listed).inner_called);
+    // Without the guard, an allowed null origin's handshake reaches the application.
+    let unguarded = CorsPolicy::builder()
+        .allow_null_origin()
+        .build()
+        .expect("valid");
+    let null_socket = upgrade(Some("null"), "api.example.com").body(()).unwrap();
+    assert!(call(&unguarded, plain_inner_headers(), null_socket).inner_called);
+}
+
+/// `null` is never explained: an allowed null origin's refused preflight gets the bare 403.
+#[test]
+fn null_preflights_are_never_explained() {
+    let policy = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_null_origin()
+        .allow_methods([http::Method::PUT])
+        .explain_preflight_refusals(true)
+        .build()
+        .expect("valid");
+    let preflight = |origin: &str| {
+        Request::options("/data")
+            .header("origin", origin)
+            .header("access-control-request-method", "DELETE")
+            .body(())
+            .unwrap()
+    };
+    let explained = call(&policy, plain_inner_headers(), preflight(APP));
+    assert_eq!(
+        acao(&explained.headers),
+        Some(APP),
+        "a listed origin is explained"
+    );
+    let decision = policy.evaluate_request(&preflight("null"));
+    assert!(!decision.refused().expect("refused").is_explained());
+    let out = call(&policy, plain_inner_headers(), preflight("null"));
+    assert_eq!(out.status, 403);
+    assert!(out
+        .headers
+        .keys()
+        .all(|k| !k.as_str().starts_with("access-control-")));
+}
+
+/// Inputs over their caps are refused before any hashing or scanning.
+#[test]
+fn oversized_origin_and_method_are_refused_at_their_caps() {
+    let policy = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods(["PUT"])
+        .build()
+        .expect("valid");
+    let long_origin = format!("https://{}.example.com", "a".repeat(2000));
+    let req = Request::get("/")
+        .header("origin", &long_origin)
+        .body(())
+        .unwrap();
+    assert_eq!(
+        policy.evaluate_request(&req).refusal(),
+        Some(tower_cors::Refusal::OriginNotAllowed)
+    );
+    let patterns = CorsPolicy::builder()
+        .allow_origin_pattern("https://*.example.com")
+        .build()
+        .expect("valid");
+    assert_eq!(
+        patterns.evaluate_request(&req).refusal(),
+        Some(tower_cors::Refusal::OriginMalformed)
+    );
+    let preflight = |method: &str| {
+        Request::options("/")
+            .header("origin", APP)
+            .header("access-control-request-method", method)
+            .body(())
+            .unwrap()
+    };
+    assert!(policy.evaluate_request(&preflight("PUT")).is_allowed());
+    let at_cap = "X".repeat(64);
+    assert_eq!(
+        policy.evaluate_request(&preflight(&at_cap)).refusal(),
+        Some(tower_cors::Refusal::MethodNotAllowed)
+    );
+    let over = "X".repeat(65);
+    assert_eq!(
+        policy.evaluate_request(&preflight(&over)).refusal(),
+        Some(tower_cors::Refusal::MethodMalformed)
+    );
+    // A method the cap would make unreachable does not build.
+    let err = CorsPolicy::builder()
+        .allow_origin(APP)
+        .allow_methods([over.as_str()])
+        .build()
+        .expect_err("too long");
+    assert!(err.to_string().contains("longer than 64 bytes"), "{err}");
+}
+
+/// `Connection` and `Upgrade` are read within a cap: a value over 256 bytes, or more than
+/// 16 lines, counts as holding the token without being scanned, so a padded handshake from
+/// a refused origin is refused rather than scanned or let through.
+#[test]
+fn the_guard_reads_connection_and_upgrade_within_a_cap() {
+    let policy = guarded(false);
+    let padded = |origin: &str, connection: &[String], upgrade: &str| {
+        let mut req = Request::get("/ws").header("origin", origin);
+        for line in connection {
+            req = req.header("connection", line.as_str());
+        }
+        req.header("upgrade", upgrade).body(()).unwrap()
+    };
+    let short = vec!["keep-alive".to_owned()];
+    let huge = vec![format!("keep-alive{}", ", keep-alive".repeat(100_000))];
+    let many = vec!["keep-alive".to_owned(); 17];
+    let sixteen = vec!["keep-alive".to_owned(); 16];
+    let cases: &[(&str, Request<()>, bool)] = &[
+        (
+            "no upgrade token, short",
+            padded(OTHER, &short, "websocket"),
+            true,
+        ),
+        (
+            "1 MiB Connection, not scanned",
+            padded(OTHER, &huge, "websocket"),
+            false,
+        ),
+        (
+            "17 Connection lines",
+            padded(OTHER, &many, "websocket"),
+            false,
+        ),
+        (
+            "16 Connection lines, none upgrade",
+            padded(OTHER, &sixteen, "websocket"),
+            true,
+        ),
+        (
+            "a long Upgrade value",
+            padded(OTHER, &["upgrade".to_owned()], &"h2c, ".repeat(100)),
+            false,
+        ),
+        (
+            "an allowed origin, padded",
+            padded(APP, &huge, "websocket"),
+            true,
+        ),
+    ];
+    for (desc, req, forwarded) in cases {
+        let out = call(&policy, plain_inner_headers(), clone_request(req));
+        assert_eq!(out.inner_called, *forwarded, "{desc}");
+    }
 }

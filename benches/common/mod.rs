@@ -66,6 +66,9 @@ pub enum Origins {
     Patterns(usize),
     /// `n` anchored regular expressions, the matching one last.
     Regex(usize),
+    /// `n` exact origins like [`Origins::Exact`], strict, guarding WebSockets, with an own
+    /// origin: the policy whose refusals answer `403`.
+    Strict(usize),
 }
 
 impl Origins {
@@ -75,6 +78,7 @@ impl Origins {
             Origins::Exact(n) => format!("origins={n}"),
             Origins::Patterns(n) => format!("patterns={n}"),
             Origins::Regex(n) => format!("regex={n}"),
+            Origins::Strict(n) => format!("strict-origins={n}"),
         }
     }
 
@@ -86,6 +90,7 @@ impl Origins {
             "origins" => Some(Origins::Exact(n)),
             "patterns" => Some(Origins::Patterns(n)),
             "regex" => Some(Origins::Regex(n)),
+            "strict-origins" => Some(Origins::Strict(n)),
             _ => None,
         }
     }
@@ -119,7 +124,7 @@ impl Origins {
     pub fn allowed_origin(self, len: usize) -> String {
         const SUFFIX: &str = ".tenant0.example.com";
         match self {
-            Origins::Exact(_) => ALLOWED_ORIGIN.to_owned(),
+            Origins::Exact(_) | Origins::Strict(_) => ALLOWED_ORIGIN.to_owned(),
             Origins::Patterns(_) | Origins::Regex(_) if len == 0 => {
                 format!("https://app{SUFFIX}")
             }
@@ -206,6 +211,11 @@ pub fn tower_cors_policy(
 ) -> tower_cors::CorsPolicy {
     let builder = match origins {
         Origins::Exact(n) => builder.allow_origins(Origins::exact_list(n)),
+        Origins::Strict(n) => builder
+            .allow_origins(Origins::exact_list(n))
+            .own_origins(["https://api.example.com"])
+            .strict(true)
+            .guard_websockets(true),
         Origins::Patterns(n) => Origins::pattern_list(n)
             .into_iter()
             .fold(builder, |b, p| b.allow_origin_pattern(p)),
@@ -266,11 +276,33 @@ pub enum Kind {
     /// Preflight with 10,000 `Access-Control-Request-Headers` lines of one one-byte name each
     /// (the most lines under a byte cap).
     HostileLines,
+    /// `GET` with a 1 MiB `Origin`.
+    OriginHuge,
+    /// `GET` with an `Origin` one byte over the 1,024-byte cap.
+    OriginOverCap,
+    /// Preflight from the allowed origin whose `Access-Control-Request-Method` is 1 MiB.
+    AcrmHuge,
+    /// The same with a method one byte over the 64-byte cap.
+    AcrmOverCap,
+    /// `POST` from a refused origin with a 1 MiB `Host` (a strict policy refuses it).
+    HostHuge,
+    /// The same with a `Host` of 1,025 bytes.
+    HostOverCap,
 }
+
+/// Size of the oversized `Origin`, `Access-Control-Request-Method` and `Host` values.
+pub const HUGE_LEN: usize = 1 << 20;
+
+/// Pairs of kinds whose cost must be equal: an input of 1 MiB and one just over its cap.
+pub const CAPPED: [(Kind, Kind); 3] = [
+    (Kind::OriginHuge, Kind::OriginOverCap),
+    (Kind::AcrmHuge, Kind::AcrmOverCap),
+    (Kind::HostHuge, Kind::HostOverCap),
+];
 
 impl Kind {
     /// Every kind, in table order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 14] = [
         Kind::NoOrigin,
         Kind::Allowed,
         Kind::Refused,
@@ -279,6 +311,12 @@ impl Kind {
         Kind::HostileCommas,
         Kind::HostileNames,
         Kind::HostileLines,
+        Kind::OriginHuge,
+        Kind::OriginOverCap,
+        Kind::AcrmHuge,
+        Kind::AcrmOverCap,
+        Kind::HostHuge,
+        Kind::HostOverCap,
     ];
 
     /// The dimension value as it appears in benchmark names.
@@ -292,6 +330,12 @@ impl Kind {
             Kind::HostileCommas => "preflight-acrh-1mib-commas",
             Kind::HostileNames => "preflight-acrh-10000-names",
             Kind::HostileLines => "preflight-acrh-10000-lines",
+            Kind::OriginHuge => "origin-1mib",
+            Kind::OriginOverCap => "origin-1025b",
+            Kind::AcrmHuge => "preflight-acrm-1mib",
+            Kind::AcrmOverCap => "preflight-acrm-65b",
+            Kind::HostHuge => "post-host-1mib",
+            Kind::HostOverCap => "post-host-1025b",
         }
     }
 
@@ -319,6 +363,22 @@ fn shared(value: &[u8]) -> HeaderValue {
     value
 }
 
+/// `prefix` followed by lowercase letters, `len` bytes in all: a valid header value.
+fn oversized(prefix: &[u8], len: usize) -> Vec<u8> {
+    // Exact capacity, so that `Bytes::from` takes the buffer as it is.
+    let mut v = Vec::with_capacity(len);
+    v.extend_from_slice(prefix);
+    v.resize(len, b'a');
+    v
+}
+
+/// [`shared`] for a value moved in whole, without a copy.
+fn shared_vec(value: Vec<u8>) -> HeaderValue {
+    let value = HeaderValue::from_maybe_shared(Bytes::from(value)).expect("valid value");
+    drop(value.clone());
+    value
+}
+
 /// Builds requests of one shape; header values are shared between them like hyper's.
 #[derive(Debug)]
 pub struct RequestFactory {
@@ -329,45 +389,72 @@ pub struct RequestFactory {
 impl RequestFactory {
     /// Prepares the header values once.
     pub fn new(spec: &RequestSpec) -> Self {
-        let mut headers = vec![(header::HOST, shared(b"api.example.com"))];
+        // Oversized values are moved into their buffer, never copied: a freed 1 MiB block
+        // would change the allocator's thresholds, and so every later request's cost.
+        let host = match spec.kind {
+            Kind::HostHuge => shared_vec(oversized(b"", HUGE_LEN)),
+            Kind::HostOverCap => shared_vec(oversized(b"", 1025)),
+            _ => shared(b"api.example.com"),
+        };
+        let mut headers = vec![(header::HOST, host)];
         let origin = match spec.kind {
             Kind::NoOrigin => None,
-            Kind::Refused => Some(REFUSED_ORIGIN),
-            _ => Some(spec.origin.as_str()),
+            Kind::Refused | Kind::HostHuge | Kind::HostOverCap => {
+                Some(shared(REFUSED_ORIGIN.as_bytes()))
+            }
+            Kind::OriginHuge => Some(shared_vec(oversized(b"https://", HUGE_LEN))),
+            Kind::OriginOverCap => Some(shared_vec(oversized(b"https://", 1025))),
+            _ => Some(shared(spec.origin.as_bytes())),
         };
         if let Some(origin) = origin {
-            headers.push((header::ORIGIN, shared(origin.as_bytes())));
+            headers.push((header::ORIGIN, origin));
         }
-        let preflight = |method: &[u8], acrh: Option<HeaderValue>| {
-            let mut h = vec![(header::ACCESS_CONTROL_REQUEST_METHOD, shared(method))];
+        let preflight = |method: HeaderValue, acrh: Option<HeaderValue>| {
+            let mut h = vec![(header::ACCESS_CONTROL_REQUEST_METHOD, method)];
             h.extend(acrh.map(|v| (header::ACCESS_CONTROL_REQUEST_HEADERS, v)));
             h
         };
         let names = || (0..HOSTILE_NAMES).map(|i| format!("x-h-{i}"));
         let method = match spec.kind {
-            Kind::NoOrigin | Kind::Allowed | Kind::Refused => Method::GET,
+            Kind::NoOrigin
+            | Kind::Allowed
+            | Kind::Refused
+            | Kind::OriginHuge
+            | Kind::OriginOverCap => Method::GET,
+            Kind::HostHuge | Kind::HostOverCap => Method::POST,
+            Kind::AcrmHuge => {
+                headers.extend(preflight(shared_vec(oversized(b"", HUGE_LEN)), None));
+                Method::OPTIONS
+            }
+            Kind::AcrmOverCap => {
+                headers.extend(preflight(shared_vec(oversized(b"", 65)), None));
+                Method::OPTIONS
+            }
             Kind::Preflight => {
                 headers.extend(preflight(
-                    b"POST",
+                    shared(b"POST"),
                     Some(shared(b"content-type,authorization")),
                 ));
                 Method::OPTIONS
             }
             Kind::PreflightRefused => {
-                headers.extend(preflight(b"PUT", Some(shared(b"content-type"))));
+                headers.extend(preflight(shared(b"PUT"), Some(shared(b"content-type"))));
                 Method::OPTIONS
             }
             Kind::HostileCommas => {
-                headers.extend(preflight(b"POST", Some(shared(&vec![b','; COMMAS_LEN]))));
+                headers.extend(preflight(
+                    shared(b"POST"),
+                    Some(shared(&vec![b','; COMMAS_LEN])),
+                ));
                 Method::OPTIONS
             }
             Kind::HostileNames => {
                 let line = names().collect::<Vec<_>>().join(",");
-                headers.extend(preflight(b"POST", Some(shared(line.as_bytes()))));
+                headers.extend(preflight(shared(b"POST"), Some(shared(line.as_bytes()))));
                 Method::OPTIONS
             }
             Kind::HostileLines => {
-                headers.extend(preflight(b"POST", None));
+                headers.extend(preflight(shared(b"POST"), None));
                 let name = shared(b"a");
                 headers.extend(
                     (0..HOSTILE_NAMES)
@@ -705,10 +792,27 @@ pub fn plan() -> Plan {
         Case::new(base, Kind::HostileNames),
         Case::new(base, Kind::HostileLines),
     ]);
+    for (huge, capped) in capped_cases() {
+        scale.extend([huge, capped]);
+    }
     Plan { direct, scale }
 }
 
 /// Whether tower-http can express the policy of a case.
 pub fn tower_http_can(case: &Case) -> bool {
     matches!(case.origins, Origins::Exact(_))
+}
+
+/// The cells of the capped inputs, each pair on the policy it concerns.
+pub fn capped_cases() -> Vec<(Case, Case)> {
+    CAPPED
+        .into_iter()
+        .map(|(huge, capped)| {
+            let origins = match huge {
+                Kind::HostHuge => Origins::Strict(3),
+                _ => Origins::Exact(3),
+            };
+            (Case::new(origins, huge), Case::new(origins, capped))
+        })
+        .collect()
 }

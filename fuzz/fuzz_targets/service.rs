@@ -163,6 +163,25 @@ enum Answering {
 }
 
 impl Answering {
+    /// How a path no entry covers is answered: the table fails closed like its strictest
+    /// entries (strict, guarding WebSockets).
+    fn uncovered(&self) -> common::invariants::Answerer {
+        let fixtures = common::fixtures();
+        let used: Vec<&common::Fixture> = match self {
+            Answering::One(i) => vec![&fixtures[*i]],
+            Answering::Table(entries, fallback) => entries
+                .iter()
+                .map(|(_, i)| *i)
+                .chain(*fallback)
+                .map(|i| &fixtures[i])
+                .collect(),
+        };
+        common::invariants::Answerer::Uncovered {
+            strict: used.iter().any(|f| f.shape.strict),
+            guard_websockets: used.iter().any(|f| f.guard_websockets),
+        }
+    }
+
     fn fixture_for(&self, req: &Request<()>) -> Option<usize> {
         match self {
             Answering::One(i) => Some(*i),
@@ -186,10 +205,14 @@ fn send(
     let fixtures = common::fixtures();
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let fixture = answering.fixture_for(&req).map(|i| &fixtures[i]);
-    let answerer = fixture.map(|f| f.answerer());
+    let answerer = match fixture {
+        Some(f) => f.answerer(),
+        None => answering.uncovered(),
+    };
     common::exchange_by(
         served,
-        fixture.zip(answerer.as_ref()).map(|(f, a)| (&f.policy, a)),
+        fixture.map(|f| &f.policy),
+        &answerer,
         inner_headers.clone(),
         status,
         req,

@@ -17,7 +17,7 @@ use http::request::Parts;
 use http::HeaderValue;
 
 use crate::error::Issue;
-use crate::origin::Origin;
+use crate::origin::{Origin, MAX_ORIGIN_LEN};
 use crate::refusal::Refusal;
 
 #[cfg(feature = "regex")]
@@ -108,6 +108,11 @@ impl OriginMatcher {
         parts: Option<&Parts>,
     ) -> Result<HeaderValue, Refusal> {
         let raw = origin.as_bytes();
+        // The cap first: nothing below hashes or scans more than
+        // `MAX_ORIGIN_LEN` bytes of a request's `Origin`.
+        if raw.len() > MAX_ORIGIN_LEN {
+            return Err(self.oversized());
+        }
         // Configured origins are canonical, so a hit is a valid origin.
         if let Some(value) = self.exact.get(raw) {
             return Ok(value.clone());
@@ -123,6 +128,17 @@ impl OriginMatcher {
             return Err(Refusal::OriginNotAllowed);
         }
         self.allow_parsed(origin, parts)
+    }
+
+    /// The refusal of an `Origin` over the length cap: malformed where the
+    /// origin would be parsed, not allowed where only the exact set looks.
+    #[cold]
+    fn oversized(&self) -> Refusal {
+        if self.has_wildcards() {
+            Refusal::OriginMalformed
+        } else {
+            Refusal::OriginNotAllowed
+        }
     }
 
     /// Patterns, regexes and the predicate, which need the origin parsed.

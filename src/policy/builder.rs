@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use super::{Compiled, CorsPolicy, Origins};
 use crate::error::{Issue, IssueKind, List, PolicyError};
 use crate::headers::{
-    is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header,
+    is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, MAX_METHOD_LEN,
     NORMALIZED_METHODS, REGISTERED_METHODS,
 };
 use crate::matcher::{is_mdns, OriginFn, OriginMatcher};
@@ -106,6 +106,7 @@ pub struct PolicyBuilder {
     regexes: Vec<String>,
     any_origin: bool,
     null_origin: bool,
+    own_origins: Vec<String>,
     predicates: Vec<OriginFn>,
     methods: Vec<MethodArg>,
     headers: Vec<HeaderArg>,
@@ -128,6 +129,7 @@ impl Default for PolicyBuilder {
             regexes: Vec::new(),
             any_origin: false,
             null_origin: false,
+            own_origins: Vec::new(),
             predicates: Vec::new(),
             methods: Vec::new(),
             headers: Vec::new(),
@@ -476,6 +478,54 @@ impl PolicyBuilder {
         self
     }
 
+    /// The origins this service's own pages are served from, written as
+    /// browsers send them (validated like [`allow_origin`](Self::allow_origin),
+    /// with the same did-you-mean fixes).
+    ///
+    /// A request whose `Origin` equals one of them exactly (scheme, host and
+    /// port) is same-origin: never refused by [`strict`](Self::strict) mode
+    /// or the [WebSocket guard](Self::guard_websockets), never given an
+    /// `Access-Control-*` header it would not otherwise get, and never
+    /// reported to [`on_refusal`](crate::CorsLayer::on_refusal). Nothing else
+    /// makes a request same-origin: an `Origin` equal to the request's `Host`
+    /// is what a DNS-rebinding page sends, and it sends
+    /// `Sec-Fetch-Site: same-origin` too.
+    ///
+    /// Own origins are not allowed origins: a preflight from one is judged by
+    /// the allow-list (browsers never preflight same-origin requests).
+    ///
+    /// ```
+    /// use http::Request;
+    /// use tower_cors::{CorsPolicy, Decision};
+    ///
+    /// let policy = CorsPolicy::builder()
+    ///     .allow_origin("https://app.example.com")
+    ///     .own_origins(["https://api.example.com"])
+    ///     .strict(true)
+    ///     .build()?;
+    /// let post = |origin: &str| {
+    ///     let req = Request::post("/form")
+    ///         .header("host", "api.example.com")
+    ///         .header("origin", origin)
+    ///         .body(())
+    ///         .unwrap();
+    ///     policy.evaluate_request(&req)
+    /// };
+    /// assert_eq!(post("https://api.example.com"), Decision::SameOrigin);
+    /// // Same host as `Host`, other scheme: not an own origin.
+    /// assert!(post("http://api.example.com").is_refused());
+    /// # Ok::<(), tower_cors::PolicyError>(())
+    /// ```
+    pub fn own_origins<I>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.own_origins
+            .extend(origins.into_iter().map(|o| o.as_ref().to_owned()));
+        self
+    }
+
     /// Answers actual requests from refused origins with `403` without
     /// calling the inner service (default: forward them, and let the browser
     /// hide the response).
@@ -484,13 +534,12 @@ impl PolicyBuilder {
     /// any site still runs its side effects; CORS only protects reading.
     ///
     /// Same-origin requests are never refused: browsers also send `Origin`
-    /// on a page's own `POST`s, so a request carrying
-    /// `Sec-Fetch-Site: same-origin`, or whose `Origin` host and port equal
-    /// its `Host`, is forwarded even when the policy does not list the
-    /// server's own origin ([`Decision::SameOrigin`](crate::Decision::SameOrigin)).
-    /// Behind a reverse proxy that rewrites `Host`, pass the original `Host`
-    /// through or list the public origin (see
-    /// [`guard_websockets`](Self::guard_websockets)).
+    /// on a page's own `POST`s, so declare the origins of the service's own
+    /// pages with [`own_origins`](Self::own_origins). A request whose
+    /// `Origin` equals one of them is forwarded without any
+    /// `Access-Control-*` header
+    /// ([`Decision::SameOrigin`](crate::Decision::SameOrigin)); nothing else
+    /// counts as same-origin (not `Host`, not `Sec-Fetch-Site`).
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
@@ -506,14 +555,27 @@ impl PolicyBuilder {
     /// with `Connection: upgrade` and `Upgrade: websocket`, or an extended
     /// `CONNECT` in HTTP/2 and HTTP/3) whose `Origin` the policy refuses gets
     /// `403`. Handshakes without `Origin` come from non-browser clients and
-    /// pass; so do same-origin ones (`Sec-Fetch-Site: same-origin`, or an
-    /// `Origin` whose host and port equal the request's `Host`), whether or
-    /// not the policy lists the server's own origin.
+    /// pass; so do same-origin ones, whose `Origin` is one of the
+    /// [`own_origins`](Self::own_origins).
     ///
-    /// Behind a reverse proxy that rewrites `Host` (to the upstream's
-    /// address), a page's own handshake no longer looks same-origin: pass
-    /// the original `Host` through (nginx: `proxy_set_header Host $host;`),
-    /// or list the public origin with [`allow_origin`](Self::allow_origin).
+    /// The guard admits only origins that could read a credentialed answer:
+    /// listed origins, patterns, regexes and `allow_origin_fn` predicates.
+    /// `Origin: null` never passes it, even with
+    /// [`allow_null_origin`](Self::allow_null_origin) (any page can send it
+    /// from a sandboxed iframe, and a handshake always carries cookies), and
+    /// combining it with [`allow_any_origin`](Self::allow_any_origin) is a
+    /// build error: list the origins that may open a socket. The guard holds
+    /// regexes, patterns and predicates to the same rules as credentials do
+    /// (see `allow_origin_regex` (feature `regex`),
+    /// [`allow_origin_pattern`](Self::allow_origin_pattern) and
+    /// [`allow_origin_fn`](Self::allow_origin_fn)): an origin a stranger can
+    /// claim does not build.
+    ///
+    /// ```
+    /// # use tower_cors::CorsPolicy;
+    /// let err = CorsPolicy::builder().allow_any_origin().guard_websockets(true).build().unwrap_err();
+    /// assert!(err.to_string().contains("list the origins"));
+    /// ```
     pub fn guard_websockets(mut self, guard: bool) -> Self {
         self.guard_websockets = guard;
         self
@@ -581,6 +643,14 @@ impl PolicyBuilder {
     pub fn build(self) -> Result<CorsPolicy, PolicyError> {
         let mut issues = Vec::new();
         let origins = self.compile_origins(&mut issues);
+        let own = self.compile_own_origins(&mut issues);
+        if self.any_origin && self.guard_websockets {
+            issues.push(Issue::new(
+                IssueKind::AnyOriginWithWebSocketGuard,
+                "",
+                "allow_any_origin() cannot be combined with guard_websockets(true): a WebSocket handshake always carries the user's cookies, so the guard admits only origins that could read a credentialed answer; list the origins that may open a socket with allow_origin(), allow_origin_pattern() or allow_origin_fn()",
+            ));
+        }
 
         let methods = self.compile_methods(&mut issues);
         let (headers, any_header) = compile_names(
@@ -648,6 +718,8 @@ impl PolicyBuilder {
             strict: self.strict,
             guard_websockets: self.guard_websockets,
             refuses_some: self.strict || self.guard_websockets,
+            guard_null: self.guard_websockets && self.null_origin,
+            own,
             needs_parts: !self.predicates.is_empty(),
             private_network: self.private_network,
             explain: self.explain,
@@ -778,6 +850,32 @@ impl PolicyBuilder {
         Some(Origins::List(matcher))
     }
 
+    /// The own origins in browser serialization; a malformed one is an issue.
+    fn compile_own_origins(&self, issues: &mut Vec<Issue>) -> Box<[Box<[u8]>]> {
+        let mut own: Vec<Box<[u8]>> = Vec::new();
+        for (i, input) in self.own_origins.iter().enumerate() {
+            let canonical = match input.trim() {
+                "null" => Err(format!(
+                    "{input:?} is not an own origin: an opaque origin is never a service's own page, and any page can send it from a sandboxed iframe; remove it"
+                )),
+                t if t.contains('*') => Err(format!(
+                    "{input:?} is not an own origin: list the exact origins this service's own pages are served from"
+                )),
+                _ => canonical_origin(input),
+            };
+            match canonical {
+                Ok(c) if !own.iter().any(|o| **o == *c.as_bytes()) => {
+                    own.push(c.into_bytes().into_boxed_slice());
+                }
+                Ok(_) => {}
+                Err(message) => issues.push(
+                    Issue::new(IssueKind::InvalidOrigin, input, message).at(List::OwnOrigins, i),
+                ),
+            }
+        }
+        own.into_boxed_slice()
+    }
+
     /// One function for all `allow_origin_fn` predicates; with credentials,
     /// a predicate accepting an unrelated origin is an issue.
     fn compile_predicates(&self, issues: &mut Vec<Issue>) -> Option<OriginFn> {
@@ -821,6 +919,14 @@ impl PolicyBuilder {
                     push(wildcard_with_credentials("allow_methods", "methods"));
                 }
                 any = true;
+                continue;
+            }
+            if name.len() > MAX_METHOD_LEN {
+                push(Issue::new(
+                    IssueKind::InvalidMethod,
+                    name,
+                    format!("{name:?} is longer than {MAX_METHOD_LEN} bytes, the longest Access-Control-Request-Method read: remove it"),
+                ));
                 continue;
             }
             if is_forbidden_method(name) {

@@ -54,13 +54,13 @@ pub enum Decision {
     /// for a WebSocket upgrade, under
     /// [`guard_websockets`](crate::PolicyBuilder::guard_websockets).
     ActualRefused(Refused),
-    /// A request from the server's own origin (`Sec-Fetch-Site: same-origin`,
-    /// or an `Origin` whose host and port are the request's own `Host`) that
-    /// the policy does not list, where a refusal would be answered `403`:
-    /// under strict mode, or a WebSocket upgrade under the guard. Forwarded
-    /// like a request without `Origin`: same-origin requests are never
-    /// refused. (Without strict mode or the guard such a request is
-    /// [`ActualRefused`](Self::ActualRefused), which is forwarded the same way.)
+    /// A request from one of the service's own origins
+    /// ([`own_origins`](crate::PolicyBuilder::own_origins): its `Origin`
+    /// equals one exactly) that the allow-list does not allow: forwarded like
+    /// a request without `Origin`, with no `Access-Control-*` header, never
+    /// refused by strict mode or the WebSocket guard, never reported as a
+    /// refusal. `Host` and `Sec-Fetch-Site` never make a request same-origin:
+    /// a DNS-rebinding page sends both.
     SameOrigin,
 }
 
@@ -85,9 +85,9 @@ pub enum Verdict {
     /// refused: forwarded, and the response is readable wherever it is
     /// readable without CORS.
     NotCors,
-    /// A same-origin request carrying `Origin` (a `POST`, a WebSocket
-    /// handshake) where a refusal would have answered `403`: forwarded, never
-    /// refused (see [`Decision::SameOrigin`]).
+    /// A request carrying `Origin` from one of the service's own origins (a
+    /// `POST`, a WebSocket handshake) that the allow-list does not allow:
+    /// forwarded, never refused (see [`Decision::SameOrigin`]).
     SameOrigin,
     /// A CORS request (or preflight) the policy allows.
     Allowed,

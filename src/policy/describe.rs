@@ -32,6 +32,7 @@ pub(super) struct Origins {
 ///     .allow_headers(["content-type", "authorization"])
 ///     .allow_credentials(true)
 ///     .max_age(Duration::from_secs(600))
+///     .own_origins(["https://api.example.com"])
 ///     .strict(true)
 ///     .build()?;
 /// assert_eq!(
@@ -39,6 +40,7 @@ pub(super) struct Origins {
 ///     "CORS policy:
 ///   origins:     https://app.example.com
 ///   patterns:    https://*.example.com
+///   own:         https://api.example.com
 ///   methods:     GET, HEAD, POST (always allowed), PUT, DELETE
 ///   headers:     content-type, authorization
 ///   exposed:     none
@@ -73,6 +75,14 @@ impl fmt::Display for CorsPolicy {
                     row(f, "function:", "allow_origin_fn decides the other origins")?;
                 }
             }
+        }
+        if !c.own.is_empty() {
+            let own: Vec<String> = c
+                .own
+                .iter()
+                .map(|o| String::from_utf8_lossy(o).into_owned())
+                .collect();
+            row(f, "own:", &joined(&own))?;
         }
         let mut methods = "GET, HEAD, POST (always allowed)".to_owned();
         if c.any_method {

@@ -4,12 +4,13 @@
 mod builder;
 mod decision;
 mod describe;
+mod path;
 mod paths;
 mod source;
 
 use std::sync::Arc;
 
-use http::header::{Entry, GetAll, OccupiedEntry, CONNECTION, HOST, UPGRADE};
+use http::header::{Entry, GetAll, OccupiedEntry, CONNECTION, UPGRADE};
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS as ACAC, ACCESS_CONTROL_ALLOW_HEADERS as ACAH,
     ACCESS_CONTROL_ALLOW_METHODS as ACAM, ACCESS_CONTROL_ALLOW_ORIGIN as ACAO,
@@ -18,7 +19,7 @@ use http::header::{
     ORIGIN, VARY,
 };
 use http::request::Parts;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 
 pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
 pub use decision::{Decision, Verdict};
@@ -29,16 +30,14 @@ pub(crate) use source::{ReportOnlySource, Source};
 
 use crate::headers::{
     check_request_headers, is_safelisted_method, is_token, list_contains, list_has_token,
+    MAX_METHOD_LEN,
 };
 use crate::matcher::OriginMatcher;
-use crate::origin::{default_port, Origin};
 use crate::refusal::{Refusal, Refused};
 
 /// WICG Private Network Access response and request headers.
 const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
 const ACRPN: HeaderName = HeaderName::from_static("access-control-request-private-network");
-/// Fetch Metadata: set by browsers, never by page scripts.
-const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 const WILDCARD: HeaderValue = HeaderValue::from_static("*");
 const TRUE: HeaderValue = HeaderValue::from_static("true");
@@ -110,6 +109,12 @@ struct Compiled {
     guard_websockets: bool,
     /// `strict || guard_websockets`: some refused actual requests get `403`.
     refuses_some: bool,
+    /// `guard_websockets` with `allow_null_origin`: an allowed `null` origin
+    /// must still be refused on a WebSocket handshake.
+    guard_null: bool,
+    /// The service's own origins, canonical: a request whose `Origin` equals
+    /// one is same-origin.
+    own: Box<[Box<[u8]>]>,
     /// An `allow_origin_fn` predicate needs the request head as `Parts`.
     needs_parts: bool,
     private_network: bool,
@@ -208,7 +213,7 @@ impl CorsPolicy {
     ///
     /// See [`Decision`] for the possible answers.
     pub fn evaluate(&self, parts: &Parts) -> Decision {
-        self.decide(&parts.method, &parts.uri, &parts.headers, Some(parts))
+        self.decide(&parts.method, &parts.headers, Some(parts))
     }
 
     /// [`evaluate`](Self::evaluate) for a whole request.
@@ -222,7 +227,7 @@ impl CorsPolicy {
         if self.inner.needs_parts {
             return self.evaluate(&head_of(request));
         }
-        self.decide(request.method(), request.uri(), request.headers(), None)
+        self.decide(request.method(), request.headers(), None)
     }
 
     /// Whether [`evaluate`](Self::evaluate) needs the request head as
@@ -238,7 +243,6 @@ impl CorsPolicy {
     pub(crate) fn decide(
         &self,
         method: &Method,
-        uri: &Uri,
         headers: &HeaderMap,
         parts: Option<&Parts>,
     ) -> Decision {
@@ -261,17 +265,19 @@ impl CorsPolicy {
         };
         let Some(acrm) = acrm else {
             return match origin_verdict {
-                Ok(allow_origin) => Decision::ActualAllowed { allow_origin },
-                // Same-origin requests carry `Origin` too (every POST, every
-                // WebSocket handshake): where a refusal would answer 403, they
-                // are told apart and never refused.
-                Err(_)
-                    if c.refuses_actual(method, headers)
-                        && !duplicated
-                        && is_same_origin(origin, uri, headers) =>
+                // The guard admits only origins that could read a credentialed
+                // answer: never `null`, which any page can send from a sandbox.
+                Ok(_)
+                    if c.guard_null
+                        && origin.as_bytes() == b"null"
+                        && is_websocket_upgrade(method, headers) =>
                 {
-                    Decision::SameOrigin
+                    Decision::ActualRefused(Refused::origin(Refusal::NullOriginNotAllowed))
                 }
+                Ok(allow_origin) => Decision::ActualAllowed { allow_origin },
+                // The service's own pages send `Origin` too (every POST, every
+                // WebSocket handshake): never refused, never reported.
+                Err(_) if !duplicated && c.is_own(origin) => Decision::SameOrigin,
                 Err(r) => Decision::ActualRefused(c.origin_refusal(r)),
             };
         };
@@ -282,8 +288,9 @@ impl CorsPolicy {
                 .and_then(|()| c.check_request_headers(headers))
             {
                 Ok(()) => return Decision::PreflightAllowed { allow_origin },
-                // The origin is allowed: the refusal can be explained.
-                Err(r) => r.explained(c.explains(r.refusal())),
+                // The origin is allowed: the refusal can be explained, unless
+                // it is `null`, which any page can send.
+                Err(r) => r.explained(c.explains(r.refusal()) && origin.as_bytes() != b"null"),
             },
         };
         Decision::PreflightRefused(refused)
@@ -306,10 +313,26 @@ impl CorsPolicy {
         self.inner.guard_websockets
     }
 
-    /// The policy of a path no [`PathPolicies`] entry
-    /// covers: no origin is allowed, and nothing about the answer depends on
-    /// the origin.
-    pub(crate) fn uncovered() -> Self {
+    /// The service's own origins, canonical.
+    pub(crate) fn own_origins(&self) -> impl Iterator<Item = &[u8]> {
+        self.inner.own.iter().map(|o| &**o)
+    }
+
+    /// The policy of a path no [`PathPolicies`] entry covers: no origin is
+    /// allowed, and nothing about the answer depends on the origin. Requests
+    /// from `own` origins are same-origin; cross-origin ones are refused
+    /// `403` under `strict`, WebSocket handshakes under `guard`.
+    pub(crate) fn uncovered<'a>(
+        own: impl Iterator<Item = &'a [u8]>,
+        strict: bool,
+        guard: bool,
+    ) -> Self {
+        let mut own_list: Vec<Box<[u8]>> = Vec::new();
+        for o in own {
+            if !own_list.iter().any(|x| **x == *o) {
+                own_list.push(o.into());
+            }
+        }
         let mut compiled = Compiled {
             origins: Origins::Nobody,
             credentials: false,
@@ -322,9 +345,11 @@ impl CorsPolicy {
             expose_headers: None,
             max_age: None,
             preflight_status: StatusCode::NO_CONTENT,
-            strict: false,
-            guard_websockets: false,
-            refuses_some: false,
+            strict,
+            guard_websockets: guard,
+            refuses_some: strict || guard,
+            guard_null: false,
+            own: own_list.into_boxed_slice(),
             needs_parts: false,
             private_network: false,
             explain: false,
@@ -370,7 +395,11 @@ impl CorsPolicy {
                 Action::Answer(c.preflight(allow_origin, headers))
             }
             Decision::PreflightRefused(r) => {
-                match c.explained_origin(r.refusal(), headers, parts) {
+                match r
+                    .is_explained()
+                    .then(|| c.explained_origin(headers, parts))
+                    .flatten()
+                {
                     Some(allow_origin) => Action::Answer(c.preflight(allow_origin, headers)),
                     None => Action::Answer(Answer::Refusal {
                         body: r.refusal().preflight_body(),
@@ -450,15 +479,8 @@ impl CorsPolicy {
         {
             // The layer owns the whole `Access-Control-*` namespace of the response, not
             // only the names it writes (an application's `Access-Control-Allow-Local-Network`
-            // must not reach a refused origin). Allocates only when the application set one.
-            let names: Vec<HeaderName> = headers
-                .keys()
-                .filter(|k| k.as_str().starts_with("access-control-"))
-                .cloned()
-                .collect();
-            for name in &names {
-                headers.remove(name);
-            }
+            // must not reach a refused origin).
+            remove_access_control(headers);
         }
         // An empty map has no `Vary` to merge with.
         let vary = |headers: &mut HeaderMap| {
@@ -494,12 +516,12 @@ impl CorsPolicy {
 }
 
 impl Compiled {
-    /// Whether a refused actual request is answered `403` rather than
-    /// forwarded: under strict mode, or a WebSocket upgrade under the guard.
+    /// Whether `origin` is one of the service's own origins: compared byte
+    /// for byte, so a value of another length costs one comparison per own
+    /// origin, whatever its size.
     #[inline(always)]
-    fn refuses_actual(&self, method: &Method, headers: &HeaderMap) -> bool {
-        self.refuses_some
-            && (self.strict || (self.guard_websockets && is_websocket_upgrade(method, headers)))
+    fn is_own(&self, origin: &HeaderValue) -> bool {
+        !self.own.is_empty() && self.own.iter().any(|o| **o == *origin.as_bytes())
     }
 
     /// An origin refusal, naming the `Origin` it refuses (a path without
@@ -517,7 +539,8 @@ impl Compiled {
     fn check_request_method(&self, acrm: GetAll<'_, HeaderValue>) -> Result<(), Refused> {
         let mut values = acrm.iter();
         let method = values.next().map(HeaderValue::as_bytes).unwrap_or_default();
-        if values.next().is_some() || !is_token(method) {
+        // The cap before the scan: a 1 MiB value costs what a 65-byte one does.
+        if method.len() > MAX_METHOD_LEN || values.next().is_some() || !is_token(method) {
             return Err(Refused::method(Refusal::MethodMalformed));
         }
         let allowed = is_safelisted_method(method)
@@ -543,17 +566,9 @@ impl Compiled {
         })
     }
 
-    /// Under `explain_preflight_refusals`, the ACAO value for a preflight
-    /// refused for its method or headers while its origin is allowed.
-    fn explained_origin(
-        &self,
-        refusal: Refusal,
-        request: &HeaderMap,
-        parts: Option<&Parts>,
-    ) -> Option<HeaderValue> {
-        if !self.explains(refusal) {
-            return None;
-        }
+    /// The ACAO value of a preflight whose decision is explained (refused for
+    /// its method or headers while its origin is allowed).
+    fn explained_origin(&self, request: &HeaderMap, parts: Option<&Parts>) -> Option<HeaderValue> {
         match &self.origins {
             Origins::Any => Some(WILDCARD),
             Origins::List(m) => {
@@ -687,7 +702,15 @@ fn merge_vary(headers: &mut HeaderMap, value: &HeaderValue, tokens: &[&str]) {
     if !tokens.iter().any(|t| missing(&existing, t)) {
         return;
     }
-    let mut merged: Vec<u8> = Vec::new();
+    // One allocation, of the exact size: the bytes become the value's buffer
+    // without a copy.
+    let joined: usize = existing.iter().map(|v| v.len() + 2).sum();
+    let added: usize = tokens
+        .iter()
+        .filter(|t| missing(&existing, t))
+        .map(|t| t.len() + 2)
+        .sum();
+    let mut merged: Vec<u8> = Vec::with_capacity((joined + added).saturating_sub(2));
     for v in existing.iter() {
         if !merged.is_empty() {
             merged.extend_from_slice(b", ");
@@ -698,12 +721,48 @@ fn merge_vary(headers: &mut HeaderMap, value: &HeaderValue, tokens: &[&str]) {
         merged.extend_from_slice(b", ");
         merged.extend_from_slice(t.as_bytes());
     }
-    match HeaderValue::from_bytes(&merged) {
+    match HeaderValue::from_maybe_shared(bytes::Bytes::from(merged)) {
         Ok(v) => {
             existing.insert(v);
         }
         // Unreachable with valid inputs; keep the inner values and add ours.
         Err(_) => existing.append(value.clone()),
+    }
+}
+
+/// Removes every `Access-Control-*` header of a response without allocating:
+/// the layer's own names by constant, any other (rare) one by a copy of its
+/// name on the stack.
+fn remove_access_control(headers: &mut HeaderMap) {
+    for name in [ACAO, ACAC, ACAH, ACAM, ACEH, ACMA, ACAPN] {
+        headers.remove(name);
+    }
+    // Each turn removes one name: at most as many turns as there are names.
+    for _ in 0..headers.keys_len() {
+        let mut buf = [0u8; 128];
+        let len = match headers
+            .keys()
+            .find(|k| k.as_str().starts_with("access-control-"))
+        {
+            None => return,
+            Some(name) if name.as_str().len() <= buf.len() => {
+                let name = name.as_str().as_bytes();
+                buf[..name.len()].copy_from_slice(name);
+                name.len()
+            }
+            // A name longer than the buffer: one copy on the heap.
+            Some(name) => {
+                let name = name.clone();
+                headers.remove(name);
+                continue;
+            }
+        };
+        match std::str::from_utf8(&buf[..len]) {
+            Ok(name) => {
+                headers.remove(name);
+            }
+            Err(_) => return,
+        }
     }
 }
 
@@ -724,76 +783,27 @@ fn head_of<B>(request: &Request<B>) -> Parts {
 /// of an extended `CONNECT` is kept by the server library in its own
 /// extension type, so every `CONNECT` carrying `Origin` counts: browsers send
 /// `CONNECT` only for extended `CONNECT` (WebSocket, WebTransport).
+///
+/// Bounded: a `Connection` or `Upgrade` value over [`MAX_UPGRADE_VALUE_LEN`]
+/// bytes, or a request with more than [`MAX_UPGRADE_LINES`] lines of one, is
+/// taken to hold the token without being scanned (browsers send a few
+/// bytes; failing closed keeps a padded handshake from passing the guard).
 pub(crate) fn is_websocket_upgrade(method: &Method, headers: &HeaderMap) -> bool {
     if method == Method::CONNECT {
         return true;
     }
-    method == Method::GET
-        && headers
-            .get_all(CONNECTION)
-            .iter()
-            .any(|v| list_has_token(v.as_bytes(), b"upgrade"))
-        && headers
-            .get_all(UPGRADE)
-            .iter()
-            .any(|v| list_has_token(v.as_bytes(), b"websocket"))
+    let has = |name: HeaderName, token: &[u8]| {
+        let mut lines = headers.get_all(name).iter();
+        lines
+            .by_ref()
+            .take(MAX_UPGRADE_LINES)
+            .any(|v| v.len() > MAX_UPGRADE_VALUE_LEN || list_has_token(v.as_bytes(), token))
+            || lines.next().is_some()
+    };
+    method == Method::GET && has(CONNECTION, b"upgrade") && has(UPGRADE, b"websocket")
 }
 
-/// Whether a request comes from the server's own origin: the browser says so
-/// in `Sec-Fetch-Site: same-origin` (a forbidden header no page can set), or
-/// the `Origin`'s host and port equal the request's own authority (`Host`, or
-/// the URI's authority in HTTP/2). Both are needed: Chromium sends no
-/// `Sec-Fetch-Site` on a WebSocket handshake.
-///
-/// The scheme is not compared: behind a TLS-terminating proxy the server
-/// cannot know it, and a page of another scheme on the same host and port is
-/// impossible (one port speaks one protocol).
-pub(crate) fn is_same_origin(origin: &HeaderValue, uri: &Uri, headers: &HeaderMap) -> bool {
-    if headers
-        .get(SEC_FETCH_SITE)
-        .is_some_and(|v| v.as_bytes() == b"same-origin")
-    {
-        return true;
-    }
-    let Some(origin) = Origin::parse_bytes(origin.as_bytes()) else {
-        return false;
-    };
-    let authority = match headers.get(HOST) {
-        Some(host) => host.as_bytes(),
-        None => match uri.authority() {
-            Some(a) => a.as_str().as_bytes(),
-            None => return false,
-        },
-    };
-    let Some((host, port)) = split_authority(authority) else {
-        return false;
-    };
-    let default = default_port(origin.scheme());
-    host.eq_ignore_ascii_case(origin.host) && port.or(default) == origin.port.or(default)
-}
-
-/// `host[:port]` of a `Host` header or URI authority (userinfo dropped).
-fn split_authority(authority: &[u8]) -> Option<(&[u8], Option<u16>)> {
-    let authority = match authority.iter().rposition(|&b| b == b'@') {
-        Some(at) => &authority[at + 1..],
-        None => authority,
-    };
-    let host_end = if authority.first() == Some(&b'[') {
-        authority.iter().position(|&b| b == b']')? + 1
-    } else {
-        authority
-            .iter()
-            .position(|&b| b == b':')
-            .unwrap_or(authority.len())
-    };
-    let (host, rest) = authority.split_at(host_end);
-    let port = match rest {
-        [] | [b':'] => None,
-        [b':', digits @ ..] => {
-            let text = std::str::from_utf8(digits).ok()?;
-            Some(text.parse::<u16>().ok()?)
-        }
-        _ => return None,
-    };
-    (!host.is_empty()).then_some((host, port))
-}
+/// Longest `Connection` or `Upgrade` value scanned for its token.
+pub(crate) const MAX_UPGRADE_VALUE_LEN: usize = 256;
+/// Most `Connection` or `Upgrade` lines scanned.
+pub(crate) const MAX_UPGRADE_LINES: usize = 16;

@@ -18,10 +18,26 @@ use crate::error::{Issue, IssueKind, PolicyError};
 /// - Preflights are judged by the policy of their own path and answered by
 ///   the layer, like with one policy.
 ///
-/// Prefixes are compared with the request's path as it arrives, byte for
-/// byte (case-sensitive, no percent-decoding, no `..` resolution): the way
-/// routers such as axum's match it, so `/%61pi` is neither `/api` to the
-/// router nor to the layer.
+/// Prefixes are compared, case-sensitively, with the path as the service
+/// behind the layer will serve it: unreserved characters percent-decoded
+/// (`/static/%70rivate` is `/static/private`, as `ServeDir` reads it),
+/// repeated `/` collapsed (`//api/ws` is `/api/ws`, as
+/// `NormalizePathLayer::trim_trailing_slash` makes it) and dot segments
+/// resolved (`/a/./b/../c` is `/a/c`); other escapes stay encoded. A path
+/// already in that form (no `%`, `//` or `/.`) is compared without a copy.
+/// A path holding an encoded separator (`%2F`, `%5C`) that `ServeDir` would
+/// serve from another entry than a router would (`/static/private%2Fkey`) is
+/// treated as covered by no entry, whatever the fallback. The whole
+/// reasoning, against axum's router, `NormalizePathLayer` and `ServeDir`, is
+/// in [`docs::ordering`](crate::docs::ordering).
+///
+/// Where any entry is [strict](crate::PolicyBuilder::strict) or
+/// [guards WebSockets](crate::PolicyBuilder::guard_websockets), a path no
+/// entry covers (without a fallback) fails closed the same way: its
+/// cross-origin WebSocket handshakes, and under strict mode its cross-origin
+/// actual requests, are answered `403`. Requests from the
+/// [own origins](crate::PolicyBuilder::own_origins) of any entry are
+/// same-origin there.
 ///
 /// ```
 /// use tower_cors::{CorsLayer, CorsPolicy, PathPolicies};
@@ -60,6 +76,10 @@ struct Table {
     /// The fallback, or the policy of uncovered paths.
     fallback: CorsPolicy,
     has_fallback: bool,
+    /// The policy of a path no entry covers: no origin allowed, strict and
+    /// guarding when any entry is. For ambiguous paths, and for uncovered
+    /// ones without a fallback.
+    closed: CorsPolicy,
 }
 
 impl PathPolicies {
@@ -69,9 +89,37 @@ impl PathPolicies {
     }
 
     /// The policy applied to requests for `path` (the path of the request's
-    /// URI, without the query).
+    /// URI, without the query), compared in its normal form (see above).
     #[inline]
     pub fn policy_for(&self, path: &str) -> &CorsPolicy {
+        if super::path::is_normal(path.as_bytes()) {
+            self.lookup(path)
+        } else {
+            self.lookup_normalized(path)
+        }
+    }
+
+    /// [`lookup`](Self::lookup) for a path that is not normal, normalised
+    /// first; one whose encoded separators would pick another entry when
+    /// decoded is covered by none.
+    #[cold]
+    #[inline(never)]
+    fn lookup_normalized(&self, path: &str) -> &CorsPolicy {
+        let normal = super::path::normalize_owned(path);
+        let chosen = self.lookup(&normal);
+        if super::path::has_encoded_separator(&normal) {
+            let decoded = super::path::decode_separators(&normal);
+            if !self.lookup(&decoded).same_as(chosen) {
+                return &self.inner.closed;
+            }
+        }
+        chosen
+    }
+
+    /// The entry whose prefix is the longest whole-segment prefix of the
+    /// normal path `path`, or the fallback.
+    #[inline]
+    fn lookup(&self, path: &str) -> &CorsPolicy {
         let path = path.as_bytes();
         let entries = &self.inner.entries;
         // Longest first: skip, by binary search, the prefixes longer than the path.
@@ -160,11 +208,18 @@ impl PathPoliciesBuilder {
             .map(|(p, policy)| (p.into_boxed_str(), policy))
             .collect();
         entries.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
+        let policies = || entries.iter().map(|(_, p)| p).chain(self.fallback.as_ref());
+        let closed = CorsPolicy::uncovered(
+            policies().flat_map(CorsPolicy::own_origins),
+            policies().any(CorsPolicy::is_strict),
+            policies().any(CorsPolicy::guards_websockets),
+        );
         Ok(PathPolicies {
             inner: Arc::new(Table {
                 entries: entries.into_boxed_slice(),
                 has_fallback: self.fallback.is_some(),
-                fallback: self.fallback.unwrap_or_else(CorsPolicy::uncovered),
+                fallback: self.fallback.unwrap_or_else(|| closed.clone()),
+                closed,
             }),
         })
     }
@@ -189,6 +244,20 @@ fn prefix_problem(prefix: &str) -> Option<String> {
     }) {
         return Some(format!(
             "holds {c:?}, which a request path never holds unencoded: percent-encode it as the client sends it"
+        ));
+    }
+    let normal = if super::path::is_normal(prefix.as_bytes()) {
+        prefix.to_owned()
+    } else {
+        super::path::normalize_owned(prefix)
+    };
+    if normal != prefix && normal.trim_end_matches('/') != prefix.trim_end_matches('/') {
+        return Some(format!(
+            "is not in the form paths are compared in (unreserved characters decoded, one \"/\" between segments, no \".\" or \"..\" segments): did you mean {:?}?",
+            match normal.trim_end_matches('/') {
+                "" => "/",
+                trimmed => trimmed,
+            }
         ));
     }
     if prefix.len() > 1 && prefix.ends_with('/') {

@@ -45,6 +45,8 @@ pub(crate) struct Policy {
     /// `guard_websockets`: WebSocket handshakes from refused origins answered
     /// 403 before the handler runs. tower-http has no such guard.
     pub(crate) guard_websockets: bool,
+    /// `own_origins`: the origins of the service's own pages, as templates.
+    pub(crate) own: &'static [&'static str],
 }
 
 /// The middleware under test.
@@ -104,6 +106,7 @@ pub(crate) fn tower_cors_policy(policy: &Policy, ports: Ports) -> tower_cors::Co
         };
     }
     builder
+        .own_origins(policy.own.iter().map(|o| ports.fill(o)))
         .allow_methods(policy.methods.iter().copied())
         .allow_headers(policy.headers.iter().copied())
         .expose_headers(policy.expose.iter().copied())

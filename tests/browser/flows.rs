@@ -25,6 +25,9 @@ use axum::routing::get;
 use axum::Router;
 use fantoccini::Locator;
 use serde_json::{json, Value};
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::services::ServeDir;
 
 use super::backends::{tower_cors_policy, tower_http_layer, Backend, Policy, Ports};
 use super::harness::{Browser, Engine, Logs, ReasonSource};
@@ -75,6 +78,28 @@ const GUARDED: Policy = Policy {
 const STRICT_GUARDED: Policy = Policy {
     strict: true,
     guard_websockets: true,
+    own: &[OWN_ORIGIN],
+    ..BASE
+};
+/// Strict and guarded, without own origins: a page whose origin is the API's `Host`
+/// (what a DNS-rebinding page sends) is a cross-origin page like any other.
+const STRICT_GUARDED_UNDECLARED: Policy = Policy {
+    strict: true,
+    guard_websockets: true,
+    ..BASE
+};
+/// Strict and guarded, the own origin declared on another scheme of the same host (the
+/// service is reached over HTTPS through a proxy): the plain-HTTP page is not it.
+const STRICT_GUARDED_OTHER_SCHEME: Policy = Policy {
+    strict: true,
+    guard_websockets: true,
+    own: &["https://localhost:{api}"],
+    ..BASE
+};
+/// Allows `Origin: null`, with the guard.
+const NULL_GUARDED: Policy = Policy {
+    null_origin: true,
+    guard_websockets: true,
     ..BASE
 };
 
@@ -95,6 +120,13 @@ enum Layout {
     PerPath {
         covered: &'static [(&'static str, Policy)],
         uncovered: &'static [&'static str],
+    },
+    /// tower-cors: `CorsLayer::per_path` outermost, around `NormalizePathLayer`, around the
+    /// application mounted under every prefix not under `/static`, and `ServeDir` (with
+    /// `static/public.txt` and `static/private/secret.txt`) at `/static`. tower-http: one
+    /// layer per nested router, `/static`'s around `ServeDir`, inside `NormalizePathLayer`.
+    Normalized {
+        covered: &'static [(&'static str, Policy)],
     },
 }
 
@@ -117,6 +149,14 @@ enum Step {
     /// message and waits for its echo.
     Socket {
         page: &'static str,
+        expected: SocketExpected,
+    },
+    /// The same at `path` under the flow's mount, from the page itself or from a
+    /// sandboxed iframe in it (`Origin: null`).
+    SocketAt {
+        page: &'static str,
+        path: &'static str,
+        sandboxed: bool,
         expected: SocketExpected,
     },
     /// A real `<form method=post>` on `page`, submitted with a click on its
@@ -476,9 +516,9 @@ fn flows() -> Vec<Flow> {
         },
         // ---- same-origin page under strict mode and the guard ---------------
         Flow {
-            desc: "same-origin page (its origin not listed), strict mode and guard: its \
-                   WebSocket connects, its form POST and fetch POST reach the handler; a \
-                   cross-site page's are refused",
+            desc: "same-origin page (its origin declared with own_origins, not allowed), \
+                   strict mode and guard: its WebSocket connects, its form POST and fetch POST \
+                   reach the handler; a cross-site page's are refused",
             layout: Layout::Fixed(STRICT_GUARDED),
             steps: vec![
                 Step::Socket {
@@ -525,13 +565,167 @@ fn flows() -> Vec<Flow> {
             ],
             tower_http_note: NO_STRICT_NOTE,
         },
+        // ---- walk-arounds of the guard and strict mode ----------------------
+        Flow {
+            desc: "a page whose origin is the API's Host but not a declared own origin (what \
+                   a DNS-rebinding page sends), strict mode and guard: its WebSocket and form \
+                   POST are refused",
+            layout: Layout::Fixed(STRICT_GUARDED_UNDECLARED),
+            steps: vec![
+                Step::Socket {
+                    page: OWN_PAGE,
+                    expected: ws_refused(),
+                },
+                Step::Form {
+                    page: OWN_PAGE,
+                    expected: FormExpected {
+                        status: 403,
+                        body_has: &[],
+                        handler_calls: 0,
+                    },
+                },
+            ],
+            tower_http_note: NO_STRICT_NOTE,
+        },
+        Flow {
+            desc: "a page on another scheme of the API's host (own origin declared as \
+                   https://localhost:{api}, page on http://), strict mode and guard: its \
+                   WebSocket and form POST are refused",
+            layout: Layout::Fixed(STRICT_GUARDED_OTHER_SCHEME),
+            steps: vec![
+                Step::Socket {
+                    page: OWN_PAGE,
+                    expected: ws_refused(),
+                },
+                Step::Form {
+                    page: OWN_PAGE,
+                    expected: FormExpected {
+                        status: 403,
+                        body_has: &[],
+                        handler_calls: 0,
+                    },
+                },
+            ],
+            tower_http_note: NO_STRICT_NOTE,
+        },
+        Flow {
+            desc: "allow_null_origin with the guard: a sandboxed iframe (Origin: null) on an \
+                   allowed page cannot open the WebSocket; the page itself can",
+            layout: Layout::Fixed(NULL_GUARDED),
+            steps: vec![
+                Step::SocketAt {
+                    page: PAGE,
+                    path: "/ws",
+                    sandboxed: true,
+                    expected: ws_refused(),
+                },
+                Step::SocketAt {
+                    page: PAGE,
+                    path: "/ws",
+                    sandboxed: false,
+                    expected: ws_opens(),
+                },
+            ],
+            tower_http_note: NO_GUARD_NOTE,
+        },
+        Flow {
+            desc: "per-path table outermost, NormalizePathLayer and ServeDir inside: //api/ws \
+                   gets /api's guard; /static/%70rivate/… and /static//private/… get \
+                   /static/private's policy, not /static's *",
+            layout: NORMALIZED,
+            steps: vec![
+                Step::SocketAt {
+                    page: PAGE_LOCALHOST,
+                    // Under the flow's mount the layer sees `//api/ws` (axum's nesting
+                    // strips one `/`).
+                    path: "///api/ws",
+                    sandboxed: false,
+                    expected: ws_refused(),
+                },
+                Step::SocketAt {
+                    page: PAGE,
+                    path: "///api/ws",
+                    sandboxed: false,
+                    expected: ws_opens(),
+                },
+                fetch(
+                    Request {
+                        page: PAGE_LOCALHOST,
+                        path: "/static/public.txt",
+                        ..GET
+                    },
+                    Expected {
+                        body_has: &["public"],
+                        ..Expected::readable(200)
+                    },
+                ),
+                fetch(
+                    Request {
+                        page: PAGE_LOCALHOST,
+                        path: "/static/%70rivate/secret.txt",
+                        ..GET
+                    },
+                    Expected {
+                        server_status: Some(200),
+                        ..Expected::blocked(NO_ACAO)
+                    },
+                ),
+                fetch(
+                    Request {
+                        page: PAGE_LOCALHOST,
+                        path: "/static//private/secret.txt",
+                        ..GET
+                    },
+                    Expected {
+                        server_status: Some(200),
+                        ..Expected::blocked(NO_ACAO)
+                    },
+                ),
+                fetch(
+                    Request {
+                        path: "/static/%70rivate/secret.txt",
+                        ..GET
+                    },
+                    Expected {
+                        body_has: &["secret"],
+                        ..Expected::readable(200)
+                    },
+                ),
+            ],
+            tower_http_note: "tower-http has no per-path policies and no WebSocket guard: \
+                              the page of any origin opens the socket, and ServeDir's files are \
+                              all under /static's *.",
+        },
     ]
 }
+
+/// `/api` guarded for `PAGE`; `/static` public, `/static/private` for `PAGE` only.
+const NORMALIZED: Layout = Layout::Normalized {
+    covered: &[
+        ("/api", GUARDED),
+        ("/static", PUBLIC),
+        ("/static/private", PAGE_ONLY),
+    ],
+};
 
 const PER_PATH: Layout = Layout::PerPath {
     covered: &[("/public", PUBLIC), ("/api", CREDENTIALED)],
     uncovered: &["/other"],
 };
+
+/// The files `ServeDir` serves in [`Layout::Normalized`]: `public.txt` and
+/// `private/secret.txt`, written once under the target directory.
+fn static_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = super::target_dir().join("tmp").join("flow-static");
+        std::fs::create_dir_all(dir.join("private")).expect("static dir");
+        std::fs::write(dir.join("public.txt"), "public").expect("public.txt");
+        std::fs::write(dir.join("private").join("secret.txt"), "secret").expect("secret.txt");
+        dir
+    })
+    .clone()
+}
 
 /// The application of every flow: the suite's application (`/data`,
 /// `/private`), an echoing WebSocket at `/ws`, and the runner page at `/page`.
@@ -659,6 +853,49 @@ fn mount(layout: Layout, backend: Backend, ports: Ports, journal: &Journal) -> (
                 Control::None,
             )
         }
+        (Layout::Normalized { covered }, Backend::TowerCors) => {
+            let mut paths = tower_cors::PathPolicies::builder();
+            let mut app = Router::new();
+            for (prefix, policy) in covered {
+                paths = paths.prefix(*prefix, tower_cors_policy(policy, ports));
+                if !prefix.starts_with("/static") {
+                    app = app.nest(prefix, flow_application(journal.clone()));
+                }
+            }
+            let app = app.nest_service("/static", ServeDir::new(static_dir()));
+            let paths = paths
+                .build()
+                .unwrap_or_else(|e| panic!("per-path policies do not build: {e}"));
+            // The CORS layer outermost, path normalisation inside it.
+            let inner = NormalizePathLayer::trim_trailing_slash().layer(app);
+            (
+                Router::new().fallback_service(tower_cors::CorsLayer::per_path(paths).layer(inner)),
+                Control::None,
+            )
+        }
+        (Layout::Normalized { covered }, Backend::TowerHttp) => {
+            let mut app = Router::new();
+            for (prefix, policy) in covered {
+                match *prefix {
+                    "/static" => {
+                        app = app.nest_service(
+                            "/static",
+                            tower_http_layer(policy, ports).layer(ServeDir::new(static_dir())),
+                        );
+                    }
+                    p if p.starts_with("/static") => {}
+                    _ => {
+                        app = app.nest(
+                            prefix,
+                            flow_application(journal.clone())
+                                .layer(tower_http_layer(policy, ports)),
+                        );
+                    }
+                }
+            }
+            let inner = NormalizePathLayer::trim_trailing_slash().layer(app);
+            (Router::new().fallback_service(inner), Control::None)
+        }
         (Layout::PerPath { covered, uncovered }, Backend::TowerHttp) => {
             let mut app = Router::new();
             for (prefix, policy) in covered {
@@ -722,7 +959,9 @@ async fn run_flows(
             let token = step_token(engine, backend, index, step_index);
             let page = match step {
                 Step::Fetch { request, .. } => Some(request.page),
-                Step::Socket { page, .. } | Step::Form { page, .. } => Some(*page),
+                Step::Socket { page, .. }
+                | Step::SocketAt { page, .. }
+                | Step::Form { page, .. } => Some(*page),
                 Step::Replace(_) => None,
             };
             if let Some(page) = page {
@@ -757,17 +996,31 @@ async fn run_flows(
                     controls[index].replace(policy, ports, flow.desc);
                     Seen::Replaced
                 }
-                Step::Socket { .. } => {
+                Step::Socket { .. } | Step::SocketAt { .. } => {
+                    let (path, sandboxed) = match step {
+                        Step::SocketAt {
+                            path, sandboxed, ..
+                        } => (*path, *sandboxed),
+                        _ => ("/ws", false),
+                    };
                     let url = format!(
-                        "{}{}/ws?t={token}",
+                        "{}{}{path}?t={token}",
                         ports.fill(API).replacen("http://", "ws://", 1),
                         prefix(engine, backend, index)
                     );
-                    Seen::Socket(
+                    let seen = if sandboxed {
+                        browser
+                            .run_async(
+                                OPEN_SOCKET_SANDBOXED,
+                                vec![json!(url), json!(token), json!(SOCKET_IN_FRAME)],
+                            )
+                            .await
+                    } else {
                         browser
                             .run_async(OPEN_SOCKET, vec![json!(url), json!(token)])
-                            .await,
-                    )
+                            .await
+                    };
+                    Seen::Socket(seen)
                 }
                 Step::Form { .. } => {
                     let action = format!(
@@ -795,6 +1048,41 @@ const [url, message, done] = arguments;
 const seen = { opened: false, errored: false, echo: null, code: null, timeout: false };
 let finished = false;
 const finish = () => { if (!finished) { finished = true; clearTimeout(timer); done(seen); } };
+const timer = setTimeout(() => { seen.timeout = true; finish(); }, 10000);
+let socket;
+try { socket = new WebSocket(url); } catch (e) { seen.errored = true; seen.exception = String(e); finish(); }
+if (socket) {
+  socket.onopen = () => { seen.opened = true; socket.send(message); };
+  socket.onmessage = (e) => { seen.echo = String(e.data); socket.close(1000); };
+  socket.onerror = () => { seen.errored = true; };
+  socket.onclose = (e) => { seen.code = e.code; finish(); };
+}
+"#;
+
+/// [`OPEN_SOCKET`] run in a sandboxed iframe (`sandbox="allow-scripts"`: an opaque
+/// origin, so the handshake carries `Origin: null`): the iframe runs
+/// [`SOCKET_IN_FRAME`] and posts back what it saw.
+const OPEN_SOCKET_SANDBOXED: &str = r#"
+const [url, message, inner, done] = arguments;
+const frame = document.createElement("iframe");
+frame.sandbox = "allow-scripts";
+window.addEventListener("message", function listener(event) {
+  if (event.source !== frame.contentWindow) return;
+  window.removeEventListener("message", listener);
+  frame.remove();
+  done(event.data);
+});
+frame.srcdoc = "<script>const url = " + JSON.stringify(url) + ", message = "
+  + JSON.stringify(message) + ";" + inner + "<" + "/script>";
+document.body.appendChild(frame);
+"#;
+
+/// The body of [`OPEN_SOCKET`] for a frame: `url` and `message` are set before it, and it
+/// posts what it saw to the parent.
+const SOCKET_IN_FRAME: &str = r#"
+const seen = { opened: false, errored: false, echo: null, code: null, timeout: false };
+let finished = false;
+const finish = () => { if (!finished) { finished = true; clearTimeout(timer); parent.postMessage(seen, "*"); } };
 const timer = setTimeout(() => { seen.timeout = true; finish(); }, 10000);
 let socket;
 try { socket = new WebSocket(url); } catch (e) { seen.errored = true; seen.exception = String(e); finish(); }
@@ -935,7 +1223,7 @@ fn judge(
             fetch_summary(&observed, &scenario)
         }
         (Step::Replace(_), Seen::Replaced) => "replace()".to_owned(),
-        (Step::Socket { expected, .. }, Seen::Socket(result)) => {
+        (Step::Socket { expected, .. } | Step::SocketAt { expected, .. }, Seen::Socket(result)) => {
             let opened = result["opened"].as_bool() == Some(true);
             let echoed = result["echo"].as_str() == Some(token);
             let code = result["code"].as_u64();
@@ -1090,7 +1378,9 @@ fn record(step: &Step, seen: Seen, token: &str, logs: &Logs, journal: &Journal) 
             fetch_summary(&observed, &scenario)
         }
         (Step::Replace(_), Seen::Replaced) => "replace()".to_owned(),
-        (Step::Socket { .. }, Seen::Socket(result)) => socket_summary(&result, &traffic),
+        (Step::Socket { .. } | Step::SocketAt { .. }, Seen::Socket(result)) => {
+            socket_summary(&result, &traffic)
+        }
         (Step::Form { .. }, Seen::Form { status, .. }) => form_summary(status, &traffic),
         (step, seen) => panic!("step {step:?} produced {seen:?}"),
     }

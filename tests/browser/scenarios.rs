@@ -193,6 +193,7 @@ pub(crate) const BASE: Policy = Policy {
     strict: false,
     explain: false,
     guard_websockets: false,
+    own: &[],
 };
 
 const CREDENTIALED: Policy = Policy {

@@ -53,10 +53,22 @@ pub(crate) enum Answerer {
         /// `guard_websockets(true)`: refused WebSocket upgrades are answered 403 by the layer.
         guard_websockets: bool,
     },
-    Uncovered,
+    /// A path no entry covers: the table fails closed (refused actual requests `403`)
+    /// under `strict` when an entry is strict, for WebSocket handshakes when an entry
+    /// guards them.
+    Uncovered {
+        strict: bool,
+        guard_websockets: bool,
+    },
 }
 
 impl Answerer {
+    /// A path no entry of a table without strict or guarding entries covers.
+    pub(crate) const UNCOVERED: Answerer = Answerer::Uncovered {
+        strict: false,
+        guard_websockets: false,
+    };
+
     /// A policy without the WebSocket guard.
     pub(crate) fn policy(shape: PolicyShape) -> Self {
         Answerer::Policy {
@@ -136,7 +148,10 @@ pub(crate) fn check_answered(answerer: &Answerer, ex: &Exchange<'_>) -> Result<(
             shape,
             guard_websockets,
         } => check_policy(shape, *guard_websockets, ex),
-        Answerer::Uncovered => check_uncovered(ex),
+        Answerer::Uncovered {
+            strict,
+            guard_websockets,
+        } => check_uncovered(*strict, *guard_websockets, ex),
     }
 }
 
@@ -212,8 +227,8 @@ const PREFLIGHT_ONLY: [&str; 3] = [
 ///    when refused; preflight-only headers never appear on other responses.
 /// 8. An actual request is forwarded, except a refused one under a strict policy (403).
 ///    Under `guard_websockets`, a refused WebSocket upgrade may be answered 403 too.
-///    A same-origin request (one `Origin`; `Sec-Fetch-Site: same-origin`, or the `Origin`'s
-///    host and port are the request's `Host`) is always forwarded.
+///    (A request from a declared own origin is always forwarded: the callers that know the
+///    own origins check it.)
 /// 9. List-valued headers are clean token lists (one bad token and the browser rejects the
 ///    whole preflight); `*` in them only without credentials.
 pub(crate) fn check(shape: &PolicyShape, ex: &Exchange<'_>) -> Result<(), String> {
@@ -223,8 +238,14 @@ pub(crate) fn check(shape: &PolicyShape, ex: &Exchange<'_>) -> Result<(), String
 /// The invariants of a path no `PathPolicies` entry covers (and no fallback): the layer adds
 /// nothing to any response (no `Access-Control-*` header, no `Vary`, the application's own
 /// `Access-Control-*` headers removed), answers preflights 403 without calling the
-/// application, and forwards every other request.
-pub(crate) fn check_uncovered(ex: &Exchange<'_>) -> Result<(), String> {
+/// application, and forwards every other request — except, when the table fails closed, a
+/// cross-origin actual request under `strict` or WebSocket handshake under
+/// `guard_websockets`, which may be answered 403.
+pub(crate) fn check_uncovered(
+    strict: bool,
+    guard_websockets: bool,
+    ex: &Exchange<'_>,
+) -> Result<(), String> {
     if let Some(name) = ex
         .response
         .keys()
@@ -251,46 +272,34 @@ pub(crate) fn check_uncovered(ex: &Exchange<'_>) -> Result<(), String> {
             ));
         }
     } else if !ex.inner_called {
-        return Err(format!(
-            "request on a path no policy covers not forwarded (status {})",
-            ex.status
-        ));
+        let refusable = ex.request.contains_key("origin")
+            && (strict || (guard_websockets && is_websocket_upgrade(ex.method, ex.request)));
+        if !refusable || ex.status != 403 {
+            return Err(format!(
+                "request on a path no policy covers not forwarded (status {})",
+                ex.status
+            ));
+        }
     }
     Ok(())
 }
 
 /// A WebSocket opening handshake (RFC 6455 §4.1: `GET` with the `upgrade` token in
 /// `Connection` and `websocket` in `Upgrade`, any case), or an extended `CONNECT` (RFC 8441).
+/// A `Connection` or `Upgrade` value over 256 bytes, or more than 16 lines of one, counts as
+/// holding the token (the layer does not scan them, and fails closed).
 pub(crate) fn is_websocket_upgrade(method: &Method, request: &HeaderMap) -> bool {
     let has = |name: &str, token: &[u8]| {
-        request.get_all(name).iter().any(|v| {
-            v.as_bytes()
-                .split(|&b| b == b',')
-                .any(|t| trim(t).eq_ignore_ascii_case(token))
-        })
+        request.get_all(name).iter().count() > 16
+            || request.get_all(name).iter().any(|v| {
+                v.len() > 256
+                    || v.as_bytes()
+                        .split(|&b| b == b',')
+                        .any(|t| trim(t).eq_ignore_ascii_case(token))
+            })
     };
     method == Method::CONNECT
         || (method == Method::GET && has("connection", b"upgrade") && has("upgrade", b"websocket"))
-}
-
-/// Whether a request with one `Origin`, at most one `Host` and at most one `Sec-Fetch-Site`
-/// comes from the server's own origin, decided by [`reference::is_same_origin`].
-fn unambiguously_same_origin(ex: &Exchange<'_>) -> bool {
-    let one = |name: &str| {
-        let mut values = ex.request.get_all(name).iter();
-        match (values.next(), values.next()) {
-            (Some(v), None) => Some(Some(v.as_bytes())),
-            (None, _) => Some(None),
-            (Some(_), Some(_)) => None,
-        }
-    };
-    let (Some(Some(origin)), Some(host), Some(site)) =
-        (one("origin"), one("host"), one("sec-fetch-site"))
-    else {
-        return false;
-    };
-    let authority = host.or(ex.authority.map(str::as_bytes));
-    reference::is_same_origin(origin, site, authority)
 }
 
 fn check_policy(
@@ -412,12 +421,6 @@ fn check_policy(
                 shape.strict || (guard_websockets && is_websocket_upgrade(ex.method, ex.request));
             let refused_strictly =
                 refusable && !origins.is_empty() && acao.is_none() && ex.status == 403;
-            if unambiguously_same_origin(ex) {
-                return Err(format!(
-                    "same-origin request not forwarded (status {})",
-                    ex.status
-                ));
-            }
             if !refused_strictly {
                 return Err(format!(
                     "actual request not forwarded (status {}, acao {:?})",

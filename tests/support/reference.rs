@@ -184,31 +184,9 @@ pub(crate) fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
-/// Whether a request comes from the server's own origin: the browser says so in
-/// `Sec-Fetch-Site: same-origin` (a header no page can set), or the `Origin`'s host and
-/// port (the scheme's default when absent) equal those of the request's authority (`Host`,
-/// or the URI's in HTTP/2), hosts compared case-insensitively. The scheme is not compared:
-/// behind a TLS-terminating proxy the server cannot know its own.
-pub(crate) fn is_same_origin(
-    origin: &[u8],
-    sec_fetch_site: Option<&[u8]>,
-    authority: Option<&[u8]>,
-) -> bool {
-    if sec_fetch_site == Some(b"same-origin".as_slice()) {
-        return true;
-    }
-    let Some(origin) = std::str::from_utf8(origin)
-        .ok()
-        .and_then(parse_serialized_origin)
-    else {
-        return false;
-    };
-    let Some((host, port)) = authority
-        .and_then(|a| std::str::from_utf8(a).ok())
-        .and_then(split_host_port)
-    else {
-        return false;
-    };
-    let default = default_port(origin.scheme);
-    host.eq_ignore_ascii_case(origin.host) && port.or(default) == origin.port.or(default)
+/// Whether a request comes from the service's own pages: its `Origin` is one of the
+/// declared own origins, byte for byte. `Host`, the URI's authority and `Sec-Fetch-Site`
+/// never count (a DNS-rebinding page sends all of them).
+pub(crate) fn is_own_origin(origin: &[u8], own: &[&str]) -> bool {
+    own.iter().any(|o| o.as_bytes() == origin)
 }
