@@ -20,6 +20,9 @@ mod demo;
 mod flows;
 #[path = "browser/harness.rs"]
 mod harness;
+/// Private Network Access / Local Network Access in every engine.
+#[path = "browser/local_network.rs"]
+mod local_network;
 #[path = "browser/probe_crosscheck.rs"]
 mod probe_crosscheck;
 #[path = "browser/scenarios.rs"]
