@@ -28,7 +28,8 @@
 //!   preflight header back.
 //!
 //! Firefox ESR places a page in the public space with the preference
-//! `network.lna.address_space.public.override`; with its defaults the fetch
+//! `network.lna.address_space.public.override` (and the API in the private
+//! one with `….private.override`); with its defaults the fetch
 //! waits for an answer to the permission prompt and nothing is sent; denied
 //! (WebDriver "Set Permission"), it fails before anything is sent; granted,
 //! it is ordinary CORS without Private Network Access headers. WebKitGTK
@@ -226,34 +227,64 @@ fn firefox_public_page(ports: Ports) -> (&'static str, Value) {
 }
 
 fn firefox_runs(ports: Ports) -> Vec<Run> {
-    vec![Run {
-        desc: "page public, Firefox's defaults",
-        engine: Engine::Firefox,
-        options: LaunchOptions {
-            firefox_prefs: vec![firefox_public_page(ports)],
-            ..LaunchOptions::default()
+    vec![
+        Run {
+            desc: "page public, Firefox's defaults",
+            engine: Engine::Firefox,
+            options: LaunchOptions {
+                firefox_prefs: vec![firefox_public_page(ports)],
+                ..LaunchOptions::default()
+            },
+            steps: vec![
+                Step {
+                    desc: "no answer to the prompt: the fetch waits, nothing is sent",
+                    page: PAGE,
+                    grant: Grant::Nothing,
+                    want: Want::Pending,
+                },
+                Step {
+                    desc: "loopback-network denied: refused before the request is sent",
+                    page: PAGE,
+                    grant: Grant::Set("loopback-network", "denied"),
+                    want: Want::Blocked,
+                },
+                Step {
+                    desc: "loopback-network granted: ordinary CORS, no PNA headers",
+                    page: PAGE,
+                    grant: Grant::Set("loopback-network", "granted"),
+                    want: Want::PlainCors,
+                },
+            ],
         },
-        steps: vec![
-            Step {
-                desc: "no answer to the prompt: the fetch waits, nothing is sent",
-                page: PAGE,
-                grant: Grant::Nothing,
-                want: Want::Pending,
+        Run {
+            desc: "page public, API in the private address space",
+            engine: Engine::Firefox,
+            options: LaunchOptions {
+                firefox_prefs: vec![
+                    firefox_public_page(ports),
+                    (
+                        "network.lna.address_space.private.override",
+                        json!(format!("127.0.0.1:{}", ports.api)),
+                    ),
+                ],
+                ..LaunchOptions::default()
             },
-            Step {
-                desc: "loopback-network denied: refused before the request is sent",
-                page: PAGE,
-                grant: Grant::Set("loopback-network", "denied"),
-                want: Want::Blocked,
-            },
-            Step {
-                desc: "loopback-network granted: ordinary CORS, no PNA headers",
-                page: PAGE,
-                grant: Grant::Set("loopback-network", "granted"),
-                want: Want::PlainCors,
-            },
-        ],
-    }]
+            steps: vec![
+                Step {
+                    desc: "local-network denied: refused before the request is sent",
+                    page: PAGE,
+                    grant: Grant::Set("local-network", "denied"),
+                    want: Want::Blocked,
+                },
+                Step {
+                    desc: "local-network granted: ordinary CORS, no PNA headers",
+                    page: PAGE,
+                    grant: Grant::Set("local-network", "granted"),
+                    want: Want::PlainCors,
+                },
+            ],
+        },
+    ]
 }
 
 fn webkit_runs(_ports: Ports) -> Vec<Run> {
