@@ -34,6 +34,8 @@ pub(crate) struct Seen {
     pub(crate) asked_private_network: bool,
     /// The answer carried `Access-Control-Allow-Private-Network`.
     pub(crate) allowed_private_network: bool,
+    /// The request carried the session cookie (`COOKIE`).
+    pub(crate) cookie: bool,
 }
 
 /// Per-token record of the traffic a scenario caused.
@@ -92,6 +94,12 @@ async fn record(State(journal): State<Journal>, request: Request, next: Next) ->
         .headers()
         .get(header::ORIGIN)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let cookie = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(';').any(|c| c.trim() == COOKIE));
     let asked_private_network = request
         .headers()
         .contains_key("access-control-request-private-network");
@@ -109,6 +117,7 @@ async fn record(State(journal): State<Journal>, request: Request, next: Next) ->
                 status,
                 asked_private_network,
                 allowed_private_network,
+                cookie,
             })
         });
     }
