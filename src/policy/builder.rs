@@ -502,9 +502,8 @@ impl PolicyBuilder {
     /// loopback or private address is not sent at all; once allowed, it is
     /// ordinary CORS, decided by the allowed origins like any other. Chromium
     /// refuses such requests from pages that are not secure contexts. Turn this
-    /// on only for clients that still send the Private Network Access
-    /// preflight (browsers built on Chromium releases from before that
-    /// permission).
+    /// on only for clients known to send the Private Network Access
+    /// preflight.
     ///
     /// [WICG Private Network Access](https://wicg.github.io/private-network-access/),
     /// [MDN: Local network access](https://developer.mozilla.org/en-US/docs/Web/Security/Defenses/Local_network_access)
