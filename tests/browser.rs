@@ -20,6 +20,9 @@ mod demo;
 mod flows;
 #[path = "browser/harness.rs"]
 mod harness;
+/// Private Network Access / Local Network Access in every engine.
+#[path = "browser/local_network.rs"]
+mod local_network;
 #[path = "browser/probe_crosscheck.rs"]
 mod probe_crosscheck;
 #[path = "browser/scenarios.rs"]
@@ -311,10 +314,12 @@ async fn run_engine(
     let started = Instant::now();
     let browser = Browser::launch(engine, &target_dir().join("tmp")).await;
     let version = browser.version();
-    // The session cookie for the API host, set first-party.
-    browser
-        .open(&format!("http://127.0.0.1:{}/__cookie", ports.api))
-        .await;
+    // The session cookie for each API host, set first-party.
+    for host in scenarios::COOKIE_HOSTS {
+        browser
+            .open(&format!("{}/__cookie", ports.fill(host)))
+            .await;
+    }
     let mut attempts = BTreeMap::new();
     for backend in Backend::ALL {
         for (index, runs) in run_backend(&browser, backend, table, ports)
@@ -467,6 +472,15 @@ fn check(engine: Engine, scenario: &Scenario, observed: &Observed, ports: Ports)
         if got.as_deref() != Some(want.as_str()) {
             fail(format!(
                 "expected the last Origin {want:?}, the server saw {got:?}"
+            ));
+        }
+    }
+    if let Some(want) = expected.last_cookie {
+        let got = traffic.seen.last().map(|s| s.cookie);
+        if got != Some(want) {
+            fail(format!(
+                "expected the last request {} the session cookie, the server saw {got:?}",
+                if want { "to carry" } else { "not to carry" }
             ));
         }
     }
@@ -717,7 +731,9 @@ How tower-http was configured for each policy:
 - exact origins: `AllowOrigin::list`; origin patterns (`https://*.example.com`,
   `http://localhost:*`), which tower-http does not have: `AllowOrigin::predicate`
   with a hand-written matcher that checks scheme, port and whole DNS labels
-  like the pattern means;
+  like the pattern means; origin regexes (`allow_origin_regex`):
+  `AllowOrigin::predicate` around the same expression (`regex` crate),
+  matched against the whole origin;
 - `*` in methods, headers or exposed headers: `AllowMethods::any()`,
   `AllowHeaders::any()`, `ExposeHeaders::any()` (tower-http cannot put `*`
   beside explicit names); otherwise the same lists;
@@ -725,7 +741,8 @@ How tower-http was configured for each policy:
 
 Page and API are on loopback: `http://127.0.0.1:<page>` calling
 `http://localhost:<api>` (cross-site), `http://127.0.0.1:<api>` (same-site,
-for cookies), and `*.example.test` names that reach 127.0.0.1 (Chromium:
+for cookies), and names under `.test` (`*.example.test`,
+`*.s3.amazonaws.test`) that reach 127.0.0.1 (Chromium:
 `--host-resolver-rules`; Firefox and WebKit: a loopback proxy of the suite
 that forwards only `*.test` to 127.0.0.1 on the same port).
 A cell reads \"readable N\" when the page could read the response with status N,

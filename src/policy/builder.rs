@@ -583,15 +583,25 @@ impl PolicyBuilder {
 
     /// Answers Private Network Access preflights (default: off).
     ///
-    /// When on, an allowed preflight carrying
+    /// When on, a preflight from an allowed origin carrying
     /// `Access-Control-Request-Private-Network: true` gets
-    /// `Access-Control-Allow-Private-Network: true`, letting pages of the
-    /// allowed origins on the public internet reach this server on a private
-    /// network. Off by default (Flask-CORS CVE-2024-6221 sent it by default).
-    /// Current Chromium replaced these preflights with a Local Network Access
-    /// permission prompt; older Chromium builds and embedded browsers still send them.
+    /// `Access-Control-Allow-Private-Network: true`; a preflight without that
+    /// header never gets it. It never widens the allowed origins. Off by
+    /// default (Flask-CORS CVE-2024-6221 sent it by default).
     ///
-    /// [WICG Private Network Access](https://wicg.github.io/private-network-access/)
+    /// Chromium 156, Firefox ESR 153 and WebKitGTK 2.50 send no such
+    /// preflight, so in them this setting changes nothing (measured by the
+    /// browser suite, `docs/private-network.md` in the repository). Chromium
+    /// and Firefox ask the user instead (the Local Network Access
+    /// permission): until the user allows it, a public page's request to a
+    /// loopback or private address is not sent at all; once allowed, it is
+    /// ordinary CORS, decided by the allowed origins like any other. Chromium
+    /// refuses such requests from pages that are not secure contexts. Turn this
+    /// on only for clients known to send the Private Network Access
+    /// preflight.
+    ///
+    /// [WICG Private Network Access](https://wicg.github.io/private-network-access/),
+    /// [MDN: Local network access](https://developer.mozilla.org/en-US/docs/Web/Security/Defenses/Local_network_access)
     pub fn allow_private_network(mut self, allow: bool) -> Self {
         self.private_network = allow;
         self

@@ -28,6 +28,9 @@ impl Ports {
 pub(crate) struct Policy {
     /// Exact origins and patterns (`*.` subdomain or `:*` port), as templates.
     pub(crate) origins: &'static [&'static str],
+    /// `allow_origin_regex` expressions (feature `regex`; a table built
+    /// without it has no scenario that sets them).
+    pub(crate) regexes: &'static [&'static str],
     /// The public `*` policy.
     pub(crate) any_origin: bool,
     /// Allow `Origin: null` (opaque origins such as sandboxed iframes).
@@ -105,6 +108,15 @@ pub(crate) fn tower_cors_policy(policy: &Policy, ports: Ports) -> tower_cors::Co
             builder.allow_origin(origin)
         };
     }
+    #[cfg(feature = "regex")]
+    for regex in policy.regexes {
+        builder = builder.allow_origin_regex(regex);
+    }
+    #[cfg(not(feature = "regex"))]
+    assert!(
+        policy.regexes.is_empty(),
+        "a scenario with allow_origin_regex needs the `regex` feature"
+    );
     builder
         .own_origins(policy.own.iter().map(|o| ports.fill(o)))
         .allow_methods(policy.methods.iter().copied())
@@ -146,7 +158,8 @@ pub(crate) fn tower_http_layer(policy: &Policy, ports: Ports) -> tower_http::cor
         if policy.null_origin {
             origins.push("null".to_owned());
         }
-        if origins.iter().any(|o| o.contains('*')) {
+        let regexes = whole_match_regexes(policy.regexes);
+        if origins.iter().any(|o| o.contains('*')) || !regexes.is_empty() {
             layer = layer.allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
                 let Ok(origin) = origin.to_str() else {
                     return false;
@@ -154,6 +167,7 @@ pub(crate) fn tower_http_layer(policy: &Policy, ports: Ports) -> tower_http::cor
                 origins
                     .iter()
                     .any(|allowed| origin_matches(allowed, origin))
+                    || regexes.iter().any(|r| whole_match(r, origin))
             }));
         } else {
             let values: Vec<HeaderValue> = origins.iter().map(|o| o.parse().unwrap()).collect();
@@ -189,6 +203,44 @@ pub(crate) fn tower_http_layer(policy: &Policy, ports: Ports) -> tower_http::cor
         layer = layer.max_age(Duration::from_secs(seconds));
     }
     layer
+}
+
+/// tower-http has no regex origins: its users write a predicate around the
+/// `regex` crate. Here the expression must match the whole origin, as
+/// tower-cors' `allow_origin_regex` means.
+#[cfg(feature = "regex")]
+type WholeMatch = regex::Regex;
+#[cfg(not(feature = "regex"))]
+type WholeMatch = std::convert::Infallible;
+
+#[cfg(feature = "regex")]
+fn whole_match_regexes(regexes: &[&str]) -> Vec<WholeMatch> {
+    regexes
+        .iter()
+        .map(|r| {
+            regex::Regex::new(&format!(r"\A(?:{r})\z"))
+                .unwrap_or_else(|e| panic!("scenario regex {r:?}: {e}"))
+        })
+        .collect()
+}
+
+#[cfg(not(feature = "regex"))]
+fn whole_match_regexes(regexes: &[&str]) -> Vec<WholeMatch> {
+    assert!(
+        regexes.is_empty(),
+        "a scenario with allow_origin_regex needs the `regex` feature"
+    );
+    Vec::new()
+}
+
+#[cfg(feature = "regex")]
+fn whole_match(regex: &WholeMatch, origin: &str) -> bool {
+    regex.is_match(origin)
+}
+
+#[cfg(not(feature = "regex"))]
+fn whole_match(regex: &WholeMatch, _origin: &str) -> bool {
+    match *regex {}
 }
 
 /// Exact origin, `scheme://*.host[:port]` (one or more whole labels before

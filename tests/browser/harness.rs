@@ -61,6 +61,17 @@ pub(crate) enum ReasonSource {
     None,
 }
 
+/// Settings a test adds to an engine's launch; the suite's own stay.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LaunchOptions {
+    /// Chromium switches. `--enable-features=` and `--disable-features=`
+    /// lists are merged with the suite's (Chromium reads only the last of
+    /// each switch).
+    pub(crate) chromium_args: Vec<String>,
+    /// Firefox preferences, beside the suite's.
+    pub(crate) firefox_prefs: Vec<(&'static str, Value)>,
+}
+
 impl Engine {
     pub(crate) const ALL: [Engine; 3] = [Engine::Chromium, Engine::Firefox, Engine::WebKit];
 
@@ -219,9 +230,18 @@ impl Browser {
     /// hangs at start-up) is killed with its driver and started afresh, up
     /// to `START_ATTEMPTS` times; then the run fails.
     pub(crate) async fn launch(engine: Engine, scratch: &Path) -> Browser {
+        Browser::launch_with(engine, scratch, &LaunchOptions::default()).await
+    }
+
+    /// `launch` with extra switches or preferences.
+    pub(crate) async fn launch_with(
+        engine: Engine,
+        scratch: &Path,
+        options: &LaunchOptions,
+    ) -> Browser {
         let mut hangs = Vec::new();
         for _ in 0..START_ATTEMPTS {
-            match Browser::try_launch(engine, scratch).await {
+            match Browser::try_launch(engine, scratch, options).await {
                 Ok(browser) => {
                     for hang in &hangs {
                         eprintln!("{}: started again after: {hang}", engine.name());
@@ -238,7 +258,11 @@ impl Browser {
         );
     }
 
-    async fn try_launch(engine: Engine, scratch: &Path) -> Result<Browser, String> {
+    async fn try_launch(
+        engine: Engine,
+        scratch: &Path,
+        options: &LaunchOptions,
+    ) -> Result<Browser, String> {
         let suffix = unique_suffix();
         let profile = scratch.join(format!("{}-profile-{suffix}", engine.slug()));
         std::fs::create_dir_all(&profile).expect("cannot create the browser profile directory");
@@ -247,8 +271,8 @@ impl Browser {
         let log_file = std::fs::File::create(&log)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
         let (driver_name, mut command, capabilities) = match engine {
-            Engine::Chromium => chromium_setup(port, &profile, &log),
-            Engine::Firefox => firefox_setup(port, &profile).await,
+            Engine::Chromium => chromium_setup(port, &profile, &log, &options.chromium_args),
+            Engine::Firefox => firefox_setup(port, &profile, &options.firefox_prefs).await,
             Engine::WebKit => webkit_setup(port).await,
         };
         // chromedriver writes its own log (`--log-path`); the others log to stderr.
@@ -400,6 +424,20 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 
+    /// Sets a permission for the current page's origin (W3C Permissions,
+    /// "Set Permission" extension command), as a user answering a prompt
+    /// would; the driver's error if it refuses.
+    pub(crate) async fn set_permission(&self, name: &str, state: &str) -> Result<(), String> {
+        self.client
+            .issue_cmd(SetPermission {
+                name: name.to_owned(),
+                state: state.to_owned(),
+            })
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
     /// Ends the WebDriver session cleanly (the processes are killed on drop anyway).
     pub(crate) async fn close(self) {
         let Browser {
@@ -410,7 +448,12 @@ impl Browser {
     }
 }
 
-fn chromium_setup(port: u16, profile: &Path, log: &Path) -> (&'static str, Command, Value) {
+fn chromium_setup(
+    port: u16,
+    profile: &Path,
+    log: &Path,
+    extra: &[String],
+) -> (&'static str, Command, Value) {
     let chromium = locate(
         "CHROMIUM",
         &on_path("chromium", &[]),
@@ -425,7 +468,7 @@ fn chromium_setup(port: u16, profile: &Path, log: &Path) -> (&'static str, Comma
     command
         .arg(format!("--port={port}"))
         .arg(format!("--log-path={}", log.display()));
-    let args = vec![
+    let mut args = vec![
         "--headless".to_owned(),
         "--no-sandbox".to_owned(),
         "--disable-gpu".to_owned(),
@@ -443,6 +486,20 @@ fn chromium_setup(port: u16, profile: &Path, log: &Path) -> (&'static str, Comma
         HOST_RULES.to_owned(),
         format!("--user-data-dir={}", profile.display()),
     ];
+    for arg in extra {
+        let merged = ["--enable-features=", "--disable-features="]
+            .into_iter()
+            .find_map(|switch| {
+                let list = arg.strip_prefix(switch)?;
+                let ours = args.iter_mut().find(|a| a.starts_with(switch))?;
+                ours.push(',');
+                ours.push_str(list);
+                Some(())
+            });
+        if merged.is_none() {
+            args.push(arg.clone());
+        }
+    }
     let capabilities = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -455,7 +512,11 @@ fn chromium_setup(port: u16, profile: &Path, log: &Path) -> (&'static str, Comma
     ("chromedriver", command, capabilities)
 }
 
-async fn firefox_setup(port: u16, profile: &Path) -> (&'static str, Command, Value) {
+async fn firefox_setup(
+    port: u16,
+    profile: &Path,
+    extra_prefs: &[(&'static str, Value)],
+) -> (&'static str, Command, Value) {
     let firefox = locate(
         "FIREFOX",
         &on_path("firefox-esr", &on_path("firefox", &[])),
@@ -472,7 +533,7 @@ async fn firefox_setup(port: u16, profile: &Path) -> (&'static str, Command, Val
         .arg(format!("--port={port}"))
         // BiDi on a free port: the only way Firefox reports why a request was blocked.
         .args(["--websocket-port", "0"]);
-    let capabilities = json!({
+    let mut capabilities = json!({
         "browserName": "firefox",
         "webSocketUrl": true,
         "moz:firefoxOptions": {
@@ -495,16 +556,15 @@ async fn firefox_setup(port: u16, profile: &Path) -> (&'static str, Command, Val
             },
         },
     });
+    for (name, value) in extra_prefs {
+        capabilities["moz:firefoxOptions"]["prefs"][*name] = value.clone();
+    }
     ("geckodriver", command, capabilities)
 }
 
-async fn webkit_setup(port: u16) -> (&'static str, Command, Value) {
-    let driver = locate(
-        "WEBKITWEBDRIVER",
-        &on_path("WebKitWebDriver", &[]),
-        "apt-get install webkit2gtk-driver",
-    );
-    let minibrowser = locate(
+/// WebKitGTK's MiniBrowser, the browser WebKitWebDriver drives.
+fn minibrowser() -> PathBuf {
+    locate(
         "MINIBROWSER",
         &[
             PathBuf::from("/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"),
@@ -512,11 +572,14 @@ async fn webkit_setup(port: u16) -> (&'static str, Command, Value) {
             PathBuf::from("/usr/libexec/webkit2gtk-4.1/MiniBrowser"),
         ],
         "apt-get install webkit2gtk-driver (MiniBrowser comes with libwebkit2gtk-4.1-0)",
-    );
-    let proxy = start_test_proxy().await;
-    // WebKitGTK has no headless mode: a virtual X display per driver.
-    let mut command = if std::env::var_os("WEBKIT_USE_DISPLAY").is_some() {
-        Command::new(&driver)
+    )
+}
+
+/// `program` on a virtual X display (WebKitGTK has no headless mode), or on
+/// the real one with `WEBKIT_USE_DISPLAY`.
+fn on_display(program: &Path) -> Command {
+    if std::env::var_os("WEBKIT_USE_DISPLAY").is_some() {
+        Command::new(program)
     } else {
         let xvfb_run = locate(
             "XVFB_RUN",
@@ -525,9 +588,32 @@ async fn webkit_setup(port: u16) -> (&'static str, Command, Value) {
         );
         let mut c = Command::new(xvfb_run);
         c.args(["-a", "-s", "-screen 0 1280x4200x24 -nolisten tcp"])
-            .arg(&driver);
+            .arg(program);
         c
-    };
+    }
+}
+
+/// MiniBrowser's list of WebKit features (`--features=help`): one line per
+/// feature, `+` when on by default, `-` when off.
+pub(crate) fn webkit_features() -> String {
+    let output = on_display(&minibrowser())
+        .arg("--features=help")
+        .env("NO_AT_BRIDGE", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run MiniBrowser --features=help: {e}"));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+async fn webkit_setup(port: u16) -> (&'static str, Command, Value) {
+    let driver = locate(
+        "WEBKITWEBDRIVER",
+        &on_path("WebKitWebDriver", &[]),
+        "apt-get install webkit2gtk-driver",
+    );
+    let minibrowser = minibrowser();
+    let proxy = start_test_proxy().await;
+    let mut command = on_display(&driver);
     command
         .arg(format!("--port={port}"))
         // No accessibility bus on a test machine: GTK must not wait for one.
@@ -714,6 +800,32 @@ impl WebDriverCompatibleCommand for ReadLog {
             http::Method::POST,
             Some(json!({ "type": self.0 }).to_string()),
         )
+    }
+}
+
+/// `POST /session/{id}/permissions` — W3C Permissions' "Set Permission"
+/// extension command.
+#[derive(Debug)]
+struct SetPermission {
+    name: String,
+    state: String,
+}
+
+impl WebDriverCompatibleCommand for SetPermission {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/permissions",
+            session_id.unwrap_or("none")
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "descriptor": { "name": self.name }, "state": self.state });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

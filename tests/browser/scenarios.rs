@@ -22,6 +22,23 @@ pub(crate) const API_SAME_SITE: &str = "http://127.0.0.1:{api}";
 /// Cross-site with `PAGE`.
 pub(crate) const API: &str = "http://localhost:{api}";
 
+/// A look-alike that appends a name to the real one.
+#[cfg(feature = "regex")]
+pub(crate) const PAGE_SUFFIXED: &str = "http://example.test.evil.test:{page}";
+/// The API on a name of the `example.test` site: same-site with its pages,
+/// so their requests carry its cookie.
+pub(crate) const API_EXAMPLE: &str = "http://api.example.test:{api}";
+/// One customer's names under a provider domain shared by all its customers
+/// (like `*.s3.amazonaws.com`), and another customer's name beside them.
+pub(crate) const PAGE_PROVIDER_OWN: &str = "http://app.mycorp.s3.amazonaws.test:{page}";
+pub(crate) const PAGE_PROVIDER_SIBLING: &str = "http://attacker-bucket.s3.amazonaws.test:{page}";
+/// The customer's API. `.test` is not on the Public Suffix List, so the
+/// browser counts every `*.amazonaws.test` name as one site: the sibling's
+/// requests carry the API's cookie too, and only CORS stands in the way.
+pub(crate) const API_PROVIDER: &str = "http://api.mycorp.s3.amazonaws.test:{api}";
+/// API hosts whose session cookie is set before the scenarios run.
+pub(crate) const COOKIE_HOSTS: [&str; 3] = [API_SAME_SITE, API_EXAMPLE, API_PROVIDER];
+
 const SUBDOMAINS: &str = "http://*.example.test:{page}";
 /// A single-label glob for preview deployments.
 const PREVIEWS: &str = "http://pr-*.preview.example.test:{page}";
@@ -122,6 +139,8 @@ pub(crate) struct Expected {
     pub(crate) server_status: Option<u16>,
     /// `Origin` of the last request the server received (templates allowed).
     pub(crate) last_origin: Option<&'static str>,
+    /// Whether the last request the server received carried the session cookie.
+    pub(crate) last_cookie: Option<bool>,
     /// Engines that genuinely differ: each states its whole expectation and
     /// why. Optional: without an entry, every engine expects the above.
     /// Written `engines: const { &[EngineExpectation { .. }] }`.
@@ -158,6 +177,7 @@ impl Expected {
             failed_parameter: None,
             server_status: None,
             last_origin: None,
+            last_cookie: None,
             engines: &[],
         }
     }
@@ -183,6 +203,7 @@ pub(crate) struct Scenario {
 
 pub(crate) const BASE: Policy = Policy {
     origins: &[PAGE],
+    regexes: &[],
     any_origin: false,
     null_origin: false,
     methods: &["PUT"],
@@ -205,6 +226,22 @@ const PUBLIC: Policy = Policy {
     origins: &[],
     any_origin: true,
     ..BASE
+};
+
+/// The safe form of a glob over a shared provider domain: one customer's
+/// own subdomain, never the provider's.
+const PROVIDER_CUSTOMER: Policy = Policy {
+    origins: &["http://*.mycorp.s3.amazonaws.test:{page}"],
+    ..CREDENTIALED
+};
+
+/// The safe form of an origin regex: the registrable domain spelled out,
+/// dots escaped, one label in front, any port.
+#[cfg(feature = "regex")]
+const SAFE_REGEX: Policy = Policy {
+    origins: &[],
+    regexes: &[r"https?://[a-z0-9-]+\.example\.test(:[0-9]+)?"],
+    ..CREDENTIALED
 };
 
 const PUT: Request = Request {
@@ -231,7 +268,7 @@ const REFUSED_PREFLIGHT_NOTE: &str = "Both refuse. tower-http answers every pref
 
 /// The scenarios. Every blocked one names the `corsError` Chrome must report.
 pub(crate) fn table() -> Vec<Scenario> {
-    vec![
+    let mut table = vec![
         // ---- origins -------------------------------------------------------
         Scenario {
             desc: "exact allowed origin, simple GET: readable without preflight",
@@ -506,6 +543,50 @@ pub(crate) fn table() -> Vec<Scenario> {
             },
             tower_http_note: "",
         },
+        // ---- stranger's names next to a glob over a provider domain (credentialed) ----
+        Scenario {
+            desc: "glob over a customer's own name on a shared provider domain, credentialed: \
+                its subdomain reads the cookie-authenticated response",
+            policy: PROVIDER_CUSTOMER,
+            request: Request {
+                page: PAGE_PROVIDER_OWN,
+                api: API_PROVIDER,
+                credentials: Credentials::Include,
+                ..GET
+            },
+            expected: Expected {
+                body_has: &[
+                    "origin=http://app.mycorp.s3.amazonaws.test:{page}",
+                    "cookie=sid=s3cret",
+                ],
+                ..Expected::readable(200)
+            },
+            tower_http_note: "",
+        },
+        Scenario {
+            desc: "glob over a customer's own name on a shared provider domain, credentialed: \
+                a sibling customer's page (attacker-bucket.s3…) is refused, though its request \
+                carries the cookie",
+            policy: PROVIDER_CUSTOMER,
+            request: Request {
+                page: PAGE_PROVIDER_SIBLING,
+                api: API_PROVIDER,
+                credentials: Credentials::Include,
+                ..GET
+            },
+            expected: Expected {
+                preflights: Some(0),
+                inner_calls: Some(1),
+                last_origin: Some(PAGE_PROVIDER_SIBLING),
+                last_cookie: Some(true),
+                ..Expected::blocked(NO_ACAO)
+            },
+            tower_http_note: "",
+        },
+    ];
+    #[cfg(feature = "regex")]
+    table.extend(safe_regex_scenarios());
+    table.extend([
         // ---- safelisted requests and preflights (Fetch #main-fetch, #cors-safelisted-request-header) ----
         Scenario {
             desc: "POST text/plain is a simple request: no preflight",
@@ -1418,6 +1499,56 @@ pub(crate) fn table() -> Vec<Scenario> {
             },
             tower_http_note: "",
         },
+    ]);
+    table
+}
+
+/// A safe regex with credentials: a subdomain page reads the
+/// cookie-authenticated response; look-alike pages are refused.
+#[cfg(feature = "regex")]
+fn safe_regex_scenarios() -> Vec<Scenario> {
+    let stranger = |desc: &'static str, page: &'static str| Scenario {
+        desc,
+        policy: SAFE_REGEX,
+        request: Request {
+            page,
+            api: API_EXAMPLE,
+            credentials: Credentials::Include,
+            ..GET
+        },
+        expected: Expected {
+            preflights: Some(0),
+            inner_calls: Some(1),
+            last_origin: Some(page),
+            ..Expected::blocked(NO_ACAO)
+        },
+        tower_http_note: "",
+    };
+    vec![
+        Scenario {
+            desc: "safe regex over example.test, credentialed: a subdomain page reads the \
+                cookie-authenticated response",
+            policy: SAFE_REGEX,
+            request: Request {
+                page: PAGE_APP,
+                api: API_EXAMPLE,
+                credentials: Credentials::Include,
+                ..GET
+            },
+            expected: Expected {
+                body_has: &["origin=http://app.example.test:{page}", "cookie=sid=s3cret"],
+                ..Expected::readable(200)
+            },
+            tower_http_note: "",
+        },
+        stranger(
+            "safe regex over example.test, credentialed: evilexample.test is refused",
+            PAGE_LOOKALIKE,
+        ),
+        stranger(
+            "safe regex over example.test, credentialed: example.test.evil.test is refused",
+            PAGE_SUFFIXED,
+        ),
     ]
 }
 

@@ -29,6 +29,13 @@ pub(crate) struct Seen {
     pub(crate) preflight: bool,
     pub(crate) origin: Option<String>,
     pub(crate) status: u16,
+    /// The request carried `Access-Control-Request-Private-Network`
+    /// (WICG Private Network Access preflights).
+    pub(crate) asked_private_network: bool,
+    /// The answer carried `Access-Control-Allow-Private-Network`.
+    pub(crate) allowed_private_network: bool,
+    /// The request carried the session cookie (`COOKIE`).
+    pub(crate) cookie: bool,
 }
 
 /// Per-token record of the traffic a scenario caused.
@@ -87,15 +94,30 @@ async fn record(State(journal): State<Journal>, request: Request, next: Next) ->
         .headers()
         .get(header::ORIGIN)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let cookie = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(';').any(|c| c.trim() == COOKIE));
+    let asked_private_network = request
+        .headers()
+        .contains_key("access-control-request-private-network");
     let response = next.run(request).await;
     if let Some(token) = token {
         let status = response.status().as_u16();
+        let allowed_private_network = response
+            .headers()
+            .contains_key("access-control-allow-private-network");
         journal.with(&token, |t| {
             t.seen.push(Seen {
                 method,
                 preflight,
                 origin,
                 status,
+                asked_private_network,
+                allowed_private_network,
+                cookie,
             })
         });
     }
