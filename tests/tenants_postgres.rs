@@ -337,6 +337,37 @@ fn two_replicas_follow_the_tenant_table() {
     let took = converge(&both, NEW, false, Duration::from_secs(1));
     println!("delete seen by both replicas after {took:?}");
 
+    // A row that is not an origin as browsers send it: the example refuses
+    // to add it; written by another tool, both replicas report and ignore it.
+    let refused = Command::new(&binary)
+        .args(["add", TENANT, "https://Shop.acme.example/"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("run the example");
+    assert!(
+        !refused.status.success()
+            && String::from_utf8_lossy(&refused.stderr).contains("is not an origin"),
+        "{refused:?}"
+    );
+    pg.psql(&format!(
+        "INSERT INTO tenant_origins VALUES ('{TENANT}', 'https://Shop.acme.example/')"
+    ));
+    let reported = Instant::now();
+    while !both.iter().all(|r| {
+        r.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains("ignored row of tenant \"acme\": \"https://Shop.acme.example/\"")
+    }) {
+        assert!(
+            reported.elapsed() < Duration::from_secs(1),
+            "the malformed row is not reported by both replicas"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!a.allows("https://shop.acme.example") && !b.allows("https://shop.acme.example"));
+    pg.psql("DELETE FROM tenant_origins WHERE origin = 'https://Shop.acme.example/'");
+
     // A change without notification (triggers off, as in a bulk load):
     // the periodic resync brings it.
     pg.psql(&format!(
