@@ -3,7 +3,7 @@
 //! with the last good policy in force, checked through the tower service.
 //! Polls every 2 ms; every wait is on the watcher's own event, with a long
 //! timeout, so nothing depends on the machine's speed.
-#![cfg(feature = "watch")]
+#![cfg(all(feature = "watch", unix))]
 
 use std::convert::Infallible;
 use std::fs;
