@@ -441,9 +441,27 @@ struct Stamp {
 }
 
 impl Stamp {
+    /// The stamp of the file `path` leads to now.
+    ///
+    /// A kubelet update removes the old version's directory right after
+    /// swapping `..data`: a look that resolved the old link can find
+    /// nothing there. Such a miss is looked at again at once; only a path
+    /// that leads nowhere three times in a row is missing.
     fn of(path: &Path) -> io::Result<Self> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match Self::look(path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn look(path: &Path) -> io::Result<Self> {
+        // One `stat` through every link: the file's own metadata.
+        let meta = fs::metadata(path)?;
         let resolved = fs::canonicalize(path)?;
-        let meta = fs::metadata(&resolved)?;
         #[cfg(unix)]
         let id = {
             use std::os::unix::fs::MetadataExt;
@@ -534,7 +552,13 @@ impl Watch {
         // taken gives the newer content, seen as a change after the read.
         let text = match read_bounded(&self.path, self.max_bytes) {
             Ok(text) => text,
-            Err(ReadError::Missing) => return self.missing(),
+            Err(ReadError::Missing) if first => return self.missing(),
+            Err(ReadError::Missing) => {
+                // Gone since `stamp` (or a link swapped under the open):
+                // look again at the next poll.
+                self.stamp = None;
+                return Check::Unchanged;
+            }
             Err(ReadError::Failed(message)) => {
                 self.stamp = None;
                 return self.unreadable(message);
