@@ -55,10 +55,11 @@ const DEFAULT_MAX_BYTES: u64 = 64 << 20;
 /// - **No runtime, no leak**: one std thread polls the file every
 ///   [`interval`](ConfigWatcherBuilder::interval) (default 1 s): resolve the
 ///   path and read its metadata; the file is read only when those changed
-///   and then stayed the same for one interval (never half-written), and
+///   and then stayed the same for one interval and during the read (so a
+///   file written in place is not read in the middle of a write), and
 ///   parsed and built only when its content changed. Dropping the
-///   `ConfigWatcher` stops and joins the thread; the layer keeps serving
-///   the policy in force then.
+///   `ConfigWatcher` stops and joins the thread (after the poll in
+///   progress, if any); the layer keeps serving the policy in force then.
 ///
 /// Requests never wait for the watcher: it swaps whole compiled policies in
 /// through a [`PolicyHandle`], read without a lock.
@@ -71,7 +72,12 @@ const DEFAULT_MAX_BYTES: u64 = 64 << 20;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("cors.toml");
-/// std::fs::write(&path, r#"allow_origins = ["https://app.example.com"]"#)?;
+/// // Written whole, as deployment tools do: a new file renamed over the old.
+/// let write = |text: &str| -> std::io::Result<()> {
+///     std::fs::write(dir.path().join("cors.toml.new"), text)?;
+///     std::fs::rename(dir.path().join("cors.toml.new"), &path)
+/// };
+/// write(r#"allow_origins = ["https://app.example.com"]"#)?;
 ///
 /// let (events, received) = mpsc::channel();
 /// let watcher = ConfigWatcher::builder(&path, |text: &str| toml::from_str::<CorsConfig>(text))
@@ -91,14 +97,14 @@ const DEFAULT_MAX_BYTES: u64 = 64 << 20;
 /// assert!(allowed("https://app.example.com"));
 ///
 /// // A mistake: reported, and the last good policy stays in force.
-/// std::fs::write(&path, r#"allow_origins = ["https://new.example.com/"]"#)?;
+/// write(r#"allow_origins = ["https://new.example.com/"]"#)?;
 /// let event = received.recv_timeout(Duration::from_secs(10))?;
 /// assert!(matches!(event, ConfigEvent::Rejected { .. }));
 /// assert!(event.errors()[0].contains(r#"did you mean "https://new.example.com"?"#));
 /// assert!(allowed("https://app.example.com"));
 ///
 /// // Fixed: in force.
-/// std::fs::write(&path, r#"allow_origins = ["https://new.example.com"]"#)?;
+/// write(r#"allow_origins = ["https://new.example.com"]"#)?;
 /// assert!(matches!(received.recv_timeout(Duration::from_secs(10))?, ConfigEvent::Loaded { .. }));
 /// assert!(allowed("https://new.example.com"));
 /// assert!(!allowed("https://app.example.com"));
@@ -216,8 +222,9 @@ impl ConfigWatcherBuilder {
     /// and the file going missing. Each state is reported once, not at
     /// every poll. A second call replaces the first hook.
     ///
-    /// `f` runs on the watcher's thread, never on a request's; a panic in
-    /// it is caught and the watcher goes on.
+    /// `f` runs on the watcher's thread, never on a request's: keep it
+    /// short (dropping the watcher waits for it). A panic in it is caught
+    /// and the watcher goes on.
     pub fn on_config_event<F>(mut self, f: F) -> Self
     where
         F: Fn(&ConfigEvent) + Send + 'static,
