@@ -8,8 +8,7 @@
 #   - Debian packages: chromium chromium-driver (Chromium + chromedriver),
 #     firefox-esr, webkit2gtk-driver (WebKitWebDriver + MiniBrowser), xvfb xauth
 #     (a virtual display for WebKitGTK, which has no headless mode), and
-#     nginx-light valgrind postgresql, which other parts of the suite use
-#     (PostgreSQL for the two-replica test of the `tenants_postgres` example);
+#     nginx-light valgrind, which other parts of the suite use;
 #   - geckodriver (Firefox's WebDriver), which Debian does not package:
 #     `cargo install geckodriver --locked --debug` into $GECKODRIVER_ROOT/bin
 #     (default: $CARGO_HOME, i.e. ~/.cargo/bin), a cached location that later
@@ -24,9 +23,12 @@ cd "$(dirname "$0")/.."
 TEST_CMD="${TEST_CMD:-cargo test --workspace --all-features -- --include-ignored}"
 GECKODRIVER_VERSION="${GECKODRIVER_VERSION:-0.37.1}"
 GECKODRIVER_ROOT="${GECKODRIVER_ROOT:-${CARGO_HOME:-$HOME/.cargo}}"
-APT_PACKAGES=(chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth nginx-light valgrind postgresql)
+APT_PACKAGES=(chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth nginx-light valgrind)
 
 log() { printf '== %s\n' "$*" >&2; }
+# PostgreSQL, which the two-replica test of examples/tenants_postgres.rs starts
+# in a temporary directory (the Debian package's binaries; no cluster needed).
+APT_PACKAGES+=(postgresql)
 
 # ---- Debian packages ----------------------------------------------------
 missing=()
