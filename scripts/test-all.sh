@@ -26,6 +26,9 @@ GECKODRIVER_ROOT="${GECKODRIVER_ROOT:-${CARGO_HOME:-$HOME/.cargo}}"
 APT_PACKAGES=(chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth nginx-light valgrind)
 
 log() { printf '== %s\n' "$*" >&2; }
+# PostgreSQL, which the two-replica test of examples/tenants_postgres.rs starts
+# in a temporary directory (the Debian package's binaries; no cluster needed).
+APT_PACKAGES+=(postgresql)
 
 # ---- Debian packages ----------------------------------------------------
 missing=()

@@ -67,6 +67,10 @@
 //!   request, with the request's values escaped (the `tracing` crate).
 //! - `serde`: `Serialize` and `Deserialize` for [`CorsConfig`], unknown
 //!   fields refused (the `serde` crate).
+//! - `watch` (with `reload` and `serde`): `ConfigWatcher`, a policy that
+//!   follows a configuration file (Kubernetes ConfigMap swaps included) on
+//!   a std thread, keeping the last good policy when the file breaks; no
+//!   further dependency. See [`docs::fleet`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
@@ -86,6 +90,8 @@ mod psl;
 mod punycode;
 mod refusal;
 mod service;
+#[cfg(feature = "watch")]
+mod watch;
 
 pub use body::CorsBody;
 pub use config::CorsConfig;
@@ -101,6 +107,8 @@ pub use policy::{
 };
 pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused, ReportOnly};
 pub use service::CorsService;
+#[cfg(feature = "watch")]
+pub use watch::{ConfigEvent, ConfigFileError, ConfigWatcher, ConfigWatcherBuilder};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -119,4 +127,7 @@ pub mod docs {
 
     #[doc = include_str!("../docs/production-checklist.md")]
     pub mod production_checklist {}
+
+    #[doc = include_str!("../docs/fleet.md")]
+    pub mod fleet {}
 }
