@@ -52,6 +52,7 @@ async fn the_preflight_and_the_actual_request_carry_exactly_the_browser_headers(
         "--method",
         "put",
         "--credentials",
+        "--send",
         "-H",
         "X-Zeta: 1",
         "-H",
@@ -80,11 +81,16 @@ async fn the_preflight_and_the_actual_request_carry_exactly_the_browser_headers(
             "access-control-request-headers",
             "access-control-request-method",
             "host",
-            "origin"
+            "origin",
+            "user-agent"
         ],
         "{preflight:?}"
     );
     assert_eq!(preflight["origin"], ORIGIN);
+    assert_eq!(
+        preflight["user-agent"],
+        concat!("cors-probe/", env!("CARGO_PKG_VERSION"))
+    );
     assert_eq!(preflight["access-control-request-method"], "PUT");
     assert_eq!(
         preflight["access-control-request-headers"],
