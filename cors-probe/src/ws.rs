@@ -131,16 +131,7 @@ pub(crate) async fn run(probe: &Probe, wire: &Wire, report: &mut Report) {
             }
             report.verdict = Some(Verdict::Allowed);
             if cross_origin {
-                report.warnings.push(format!(
-                    "cross-site WebSocket hijacking check: the server accepted a handshake from \
-                     {}, another origin. Browsers apply no CORS to WebSockets and send the \
-                     user's cookies with the handshake, so if the socket acts on the user's \
-                     session and {} is not a site the API owner trusts, a page there can use \
-                     the socket as the user. Check `Origin` against an allow-list before \
-                     upgrading (tower-cors: `guard_websockets(true)` refuses other origins \
-                     with 403), or authenticate with a token the page must send in a message",
-                    probe.origin, probe.origin
-                ));
+                origin_check(probe, wire, report, &headers).await;
             }
         }
         Some((kind, reason)) => {
@@ -187,6 +178,65 @@ pub(crate) async fn run(probe: &Probe, wire: &Wire, report: &mut Report) {
             });
             report.verdict = Some(Verdict::Blocked);
         }
+    }
+}
+
+/// After an accepted handshake, asks again from an origin nobody allows: a server that accepts
+/// it too does not check `Origin`, and any site can open the socket with the user's cookies.
+async fn origin_check(
+    probe: &Probe,
+    wire: &Wire,
+    report: &mut Report,
+    headers: &[(String, Vec<u8>)],
+) {
+    let key = base64(&nonce());
+    let headers: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .filter(|(n, _)| n != "cookie")
+        .map(|(n, v)| match n.as_str() {
+            "origin" => (n.clone(), crate::OTHER_ORIGIN.as_bytes().to_vec()),
+            "sec-websocket-key" => (n.clone(), key.as_bytes().to_vec()),
+            _ => (n.clone(), v.clone()),
+        })
+        .collect();
+    let Ok(answer) = wire
+        .exchange(report, "origin-check", "GET", &headers, &[])
+        .await
+    else {
+        report.warnings.push(
+            "the handshake from another origin failed to get an answer: whether the server \
+             checks `Origin` is unknown"
+                .to_owned(),
+        );
+        return;
+    };
+    let accepted = answer.response.status == 101;
+    if let Some(step) = report.steps.last_mut() {
+        step.passed = !accepted;
+        step.verdict = if accepted {
+            format!(
+                "accepted from {} too: the server does not check Origin",
+                crate::OTHER_ORIGIN
+            )
+        } else {
+            format!(
+                "refused from {} ({}): the server checks Origin",
+                crate::OTHER_ORIGIN,
+                answer.response.status
+            )
+        };
+    }
+    if accepted {
+        report.warnings.push(format!(
+            "cross-site WebSocket hijacking: the server accepts handshakes from any origin (it \
+             accepted {} and {} alike). Browsers apply no CORS to WebSockets and send the \
+             user's cookies with the handshake, so if the socket acts on the user's session, \
+             a page on any site can use it as the user. Check `Origin` against an allow-list \
+             before upgrading (tower-cors: `guard_websockets(true)` refuses other origins with \
+             403), or authenticate with a token the page sends in a message",
+            probe.origin,
+            crate::OTHER_ORIGIN
+        ));
     }
 }
 
