@@ -171,9 +171,13 @@ fn cause(response: &WireResponse, body: &[u8]) -> Cause {
 
 /// What a refusal text names: origin, method, header or path (several for Starlette).
 fn refused_subjects(text: &str) -> (bool, bool, bool, bool) {
-    let after = text.split_once(':').map_or(text, |(_, rest)| rest).to_ascii_lowercase();
+    let after = text
+        .split_once(':')
+        .map_or(text, |(_, rest)| rest)
+        .to_ascii_lowercase();
     let after = if text.starts_with("Disallowed CORS ") {
-        text.trim_start_matches("Disallowed CORS ").to_ascii_lowercase()
+        text.trim_start_matches("Disallowed CORS ")
+            .to_ascii_lowercase()
     } else if text == "Invalid CORS request" {
         String::new()
     } else {
@@ -276,15 +280,14 @@ fn duplicated_headers(response: &WireResponse) -> Vec<(String, Vec<String>)> {
             .collect();
         let single = matches!(
             name,
-            "access-control-allow-origin" | "access-control-allow-credentials" | "access-control-max-age"
+            "access-control-allow-origin"
+                | "access-control-allow-credentials"
+                | "access-control-max-age"
         );
-        let repeats = single
-            && lines.len() == 1
-            && lines[0].contains(',')
-            && {
-                let parts: Vec<&str> = lines[0].split(',').map(str::trim).collect();
-                parts.iter().all(|p| p.eq_ignore_ascii_case(parts[0]))
-            };
+        let repeats = single && lines.len() == 1 && lines[0].contains(',') && {
+            let parts: Vec<&str> = lines[0].split(',').map(str::trim).collect();
+            parts.iter().all(|p| p.eq_ignore_ascii_case(parts[0]))
+        };
         if lines.len() > 1 || repeats {
             found.push((name.to_owned(), lines));
         }

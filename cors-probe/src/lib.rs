@@ -208,7 +208,6 @@ pub fn parse_cookie(arg: &str) -> Result<String, String> {
     Ok(format!("{name}={value}"))
 }
 
-
 fn display(headers: &[(String, Vec<u8>)]) -> Vec<(String, String)> {
     headers
         .iter()
@@ -386,7 +385,8 @@ fn validate(probe: &Probe, target: &net::Target) -> Result<(), String> {
     if target.websocket {
         if method != "GET" || probe.body.is_some() {
             return Err(
-                "a WebSocket handshake is a GET without a body: drop --method and --data".to_owned(),
+                "a WebSocket handshake is a GET without a body: drop --method and --data"
+                    .to_owned(),
             );
         }
     } else if probe.body.is_some() && matches!(method.as_str(), "GET" | "HEAD") {
@@ -494,7 +494,10 @@ fn same_origin(probe: &Probe, report: &mut Report) {
     let origin_header = if matches!(report.method.as_str(), "GET" | "HEAD") {
         "no `Origin` header (a GET or HEAD)".to_owned()
     } else {
-        format!("`Origin: {}` (it does for every method but GET and HEAD)", probe.origin)
+        format!(
+            "`Origin: {}` (it does for every method but GET and HEAD)",
+            probe.origin
+        )
     };
     report.notes.push(format!(
         "same origin: the page ({}) and the URL have the same origin (scheme, host and port), \

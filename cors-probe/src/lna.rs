@@ -47,7 +47,9 @@ pub(crate) fn space_of(ip: IpAddr) -> Space {
             let first = v6.segments()[0];
             if v6.is_loopback() {
                 Space::Loopback
-            } else if (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || v6.is_unspecified()
+            } else if (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6.is_unspecified()
             {
                 Space::Local
             } else {

@@ -59,7 +59,9 @@ fn command() -> Command {
                 .short('d')
                 .value_name("TEXT")
                 .conflicts_with("data-file")
-                .help("the request body (Content-Type text/plain;charset=UTF-8 unless -H sets one)"),
+                .help(
+                    "the request body (Content-Type text/plain;charset=UTF-8 unless -H sets one)",
+                ),
         )
         .arg(
             Arg::new("data-file")
@@ -86,7 +88,9 @@ fn command() -> Command {
             Arg::new("send")
                 .long("send")
                 .action(ArgAction::SetTrue)
-                .help("send the actual request even if its method may change data (not GET/HEAD/OPTIONS)"),
+                .help(
+                "send the actual request even if its method may change data (not GET/HEAD/OPTIONS)",
+            ),
         )
         .arg(
             Arg::new("cacert")
@@ -167,7 +171,13 @@ fn main() {
     probe.credentials = matches.get_flag("credentials");
     probe.send = matches.get_flag("send");
     probe.insecure = matches.get_flag("insecure");
-    probe.cacert = cacert(matches.get_many::<PathBuf>("cacert").into_iter().flatten().cloned());
+    probe.cacert = cacert(
+        matches
+            .get_many::<PathBuf>("cacert")
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
     if let Some(data) = matches.get_one::<String>("data") {
         probe.body = Some(data.clone().into_bytes());
     } else if let Some(path) = matches.get_one::<PathBuf>("data-file") {

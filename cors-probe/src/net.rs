@@ -414,7 +414,11 @@ mod tls {
             )
         }
 
-        pub(super) async fn connect(&self, host: &str, _tcp: TcpStream) -> Result<TcpStream, String> {
+        pub(super) async fn connect(
+            &self,
+            host: &str,
+            _tcp: TcpStream,
+        ) -> Result<TcpStream, String> {
             Err(format!(
                 "https://{host}: this build of cors-probe has no TLS (feature `tls` is off)"
             ))

@@ -260,7 +260,11 @@ impl Report {
                 let _ = writeln!(out, "network error: {e}");
             }
             (None, Some(Verdict::Allowed)) if self.websocket => {
-                let _ = writeln!(out, "verdict: ALLOWED: a page on {} can connect", self.origin);
+                let _ = writeln!(
+                    out,
+                    "verdict: ALLOWED: a page on {} can connect",
+                    self.origin
+                );
             }
             (None, Some(Verdict::Allowed)) => {
                 let _ = writeln!(out, "verdict: ALLOWED: the page can read the response");
@@ -282,7 +286,9 @@ impl Report {
                 let _ = writeln!(
                     out,
                     "verdict: NOT CHECKED: {}",
-                    self.not_checked.as_deref().unwrap_or("the actual request was not sent")
+                    self.not_checked
+                        .as_deref()
+                        .unwrap_or("the actual request was not sent")
                 );
             }
             (None, None) => {}

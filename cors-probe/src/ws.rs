@@ -74,9 +74,9 @@ pub(crate) async fn run(probe: &Probe, wire: &Wire, report: &mut Report) {
         ))
     } else if let Some(reason) = match text("upgrade") {
         None => Some("'Upgrade' header is missing".to_owned()),
-        Some(v) if !v.trim().eq_ignore_ascii_case("websocket") => Some(format!(
-            "'Upgrade' header value is not 'WebSocket': {v}"
-        )),
+        Some(v) if !v.trim().eq_ignore_ascii_case("websocket") => {
+            Some(format!("'Upgrade' header value is not 'WebSocket': {v}"))
+        }
         _ => None,
     } {
         Some(("InvalidUpgradeHeader", reason))
@@ -87,9 +87,7 @@ pub(crate) async fn run(probe: &Probe, wire: &Wire, report: &mut Report) {
                 .split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case("upgrade")) =>
         {
-            Some(format!(
-                "'Connection' header value must contain 'Upgrade'"
-            ))
+            Some(format!("'Connection' header value must contain 'Upgrade'"))
         }
         _ => None,
     } {
@@ -282,7 +280,13 @@ fn base64(bytes: &[u8]) -> String {
 
 /// SHA-1 (RFC 3174), for the handshake's accept value only.
 fn sha1(message: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
     let mut data = message.to_vec();
     let bits = (message.len() as u64).wrapping_mul(8);
     data.push(0x80);

@@ -591,7 +591,10 @@ async fn every_cause_gets_the_browser_verdict_the_exit_status_and_the_fix() {
         }
         let count = run.json["hints"].as_array().map_or(0, Vec::len);
         if case.hint_count.is_some_and(|n| n != count) {
-            fail(format!("expected {:?} hint(s), got {count}", case.hint_count));
+            fail(format!(
+                "expected {:?} hint(s), got {count}",
+                case.hint_count
+            ));
         }
         match case.warning {
             "-" if !run.warnings().is_empty() => {

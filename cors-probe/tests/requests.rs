@@ -53,7 +53,16 @@ async fn a_page_on_the_urls_own_origin_is_not_cors_and_nothing_is_sent() {
     let (base, seen) = recorder().await;
     let url = format!("{base}/api/users");
     // The base is `http://127.0.0.1:PORT`: the page's origin exactly.
-    let run = probe_json(&[&url, "--origin", &base, "--method", "POST", "-H", "Content-Type: application/json"]).await;
+    let run = probe_json(&[
+        &url,
+        "--origin",
+        &base,
+        "--method",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+    ])
+    .await;
     assert_eq!((run.verdict(), run.code), ("allowed", 0), "{}", run.json);
     assert_eq!(run.json["same_origin"], true, "{}", run.json);
     assert_eq!(run.json["cors_applies"], false, "{}", run.json);
@@ -77,7 +86,10 @@ async fn a_page_on_the_urls_own_origin_is_not_cors_and_nothing_is_sent() {
     assert!(text.contains("Same origin: CORS does not apply."), "{text}");
 
     // Another port is another origin.
-    let other = format!("http://127.0.0.1:{}", 1 + base[17..].parse::<u16>().expect("port"));
+    let other = format!(
+        "http://127.0.0.1:{}",
+        1 + base[17..].parse::<u16>().expect("port")
+    );
     let run = probe_json(&[&url, "--origin", &other]).await;
     assert_eq!(run.json["same_origin"], false, "{}", run.json);
 }
@@ -89,7 +101,12 @@ async fn a_method_that_may_change_data_is_sent_only_with_send() {
 
     // A preflighted DELETE: the preflight goes, the DELETE does not; exit status 3.
     let run = probe_json(&[&url, "--origin", ORIGIN, "--method", "DELETE"]).await;
-    assert_eq!((run.verdict(), run.code), ("not-checked", 3), "{}", run.json);
+    assert_eq!(
+        (run.verdict(), run.code),
+        ("not-checked", 3),
+        "{}",
+        run.json
+    );
     assert_eq!(methods(&seen), [Method::OPTIONS]);
     assert_eq!(run.json["actual_request"]["sent"], false);
     let reason = run.json["actual_request"]["reason"].as_str().unwrap_or("");
@@ -97,12 +114,23 @@ async fn a_method_that_may_change_data_is_sent_only_with_send() {
     assert!(reason.contains("--send"), "{reason}");
     let (code, text) = probe_text(&[&url, "--origin", ORIGIN, "--method", "DELETE"]).await;
     assert_eq!(code, 3);
-    assert!(text.contains("verdict: NOT CHECKED: the actual DELETE request was not sent"), "{text}");
+    assert!(
+        text.contains("verdict: NOT CHECKED: the actual DELETE request was not sent"),
+        "{text}"
+    );
 
     // A simple POST needs no preflight: nothing at all is sent.
     seen.lock().expect("lock").clear();
-    let run = probe_json(&[&url, "--origin", ORIGIN, "--method", "POST", "--data", "a=1"]).await;
-    assert_eq!((run.verdict(), run.code), ("not-checked", 3), "{}", run.json);
+    let run = probe_json(&[
+        &url, "--origin", ORIGIN, "--method", "POST", "--data", "a=1",
+    ])
+    .await;
+    assert_eq!(
+        (run.verdict(), run.code),
+        ("not-checked", 3),
+        "{}",
+        run.json
+    );
     assert!(methods(&seen).is_empty(), "sent {:?}", methods(&seen));
     assert!(run.json["actual_request"]["reason"]
         .as_str()
@@ -125,7 +153,11 @@ async fn a_method_that_may_change_data_is_sent_only_with_send() {
     for method in ["GET", "HEAD", "OPTIONS"] {
         seen.lock().expect("lock").clear();
         let run = probe_json(&[&url, "--origin", ORIGIN, "--method", method]).await;
-        assert_eq!(run.json["actual_request"]["sent"], true, "{method}: {}", run.json);
+        assert_eq!(
+            run.json["actual_request"]["sent"], true,
+            "{method}: {}",
+            run.json
+        );
     }
 }
 
@@ -160,7 +192,10 @@ async fn the_body_and_the_cookies_go_with_the_actual_request_as_the_page_sends_t
         let (method, preflight, body) = &seen[0];
         assert_eq!(method, Method::OPTIONS);
         assert!(body.is_empty(), "a preflight has no body");
-        assert!(!preflight.contains_key("cookie"), "a preflight has no cookies");
+        assert!(
+            !preflight.contains_key("cookie"),
+            "a preflight has no cookies"
+        );
         let (method, actual, body) = &seen[1];
         assert_eq!(method, Method::POST);
         assert_eq!(&body[..], br#"{"name":"ada"}"#);
@@ -172,14 +207,31 @@ async fn the_body_and_the_cookies_go_with_the_actual_request_as_the_page_sends_t
         );
     }
     assert_eq!(run.json["request"]["body_bytes"], 14, "{}", run.json);
-    assert_eq!(run.json["request"]["cookies"][1], "theme=dark", "{}", run.json);
-    assert_eq!(run.json["steps"][1]["sent"]["body_bytes"], 14, "{}", run.json);
+    assert_eq!(
+        run.json["request"]["cookies"][1], "theme=dark",
+        "{}",
+        run.json
+    );
+    assert_eq!(
+        run.json["steps"][1]["sent"]["body_bytes"], 14,
+        "{}",
+        run.json
+    );
 
     // A body without Content-Type is text/plain;charset=UTF-8, as fetch() sends a string:
     // safelisted, so no preflight. Cookies without --credentials are not sent, and it says so.
     seen.lock().expect("lock").clear();
     let run = probe_json(&[
-        &url, "--origin", ORIGIN, "-X", "POST", "--send", "-d", "hello", "--cookie", "session=s1",
+        &url,
+        "--origin",
+        ORIGIN,
+        "-X",
+        "POST",
+        "--send",
+        "-d",
+        "hello",
+        "--cookie",
+        "session=s1",
     ])
     .await;
     assert_eq!((run.verdict(), run.code), ("allowed", 0), "{}", run.json);
@@ -222,7 +274,10 @@ async fn the_body_and_the_cookies_go_with_the_actual_request_as_the_page_sends_t
 
     // fetch() refuses a body on GET: so does the probe, as a usage error.
     let run = probe_json(&[&url, "--origin", ORIGIN, "--data", "x"]).await;
-    assert_eq!((run.code, run.json["error"]["kind"].as_str()), (2, Some("usage")));
+    assert_eq!(
+        (run.code, run.json["error"]["kind"].as_str()),
+        (2, Some("usage"))
+    );
     assert!(run.json["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("Request with GET/HEAD method cannot have body.")));

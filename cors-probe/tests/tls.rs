@@ -94,12 +94,8 @@ async fn probe(args: &[&str], ssl_cert_file: Option<&Path>) -> (i32, Value) {
         command.env("SSL_CERT_FILE", path);
     }
     let output = command.output().await.expect("run cors-probe");
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    });
+    let json: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)));
     (output.status.code().unwrap_or(-1), json)
 }
 
@@ -124,21 +120,37 @@ async fn a_private_ca_is_trusted_with_cacert_or_ssl_cert_file_and_insecure_is_ma
 
         // --cacert: verified, allowed.
         let (code, json) = probe(&[&url, "--origin", ORIGIN, "--cacert", ca_arg], None).await;
-        assert_eq!((code, json["verdict"].as_str()), (0, Some("allowed")), "{json}");
+        assert_eq!(
+            (code, json["verdict"].as_str()),
+            (0, Some("allowed")),
+            "{json}"
+        );
         let tls = json["request"]["tls"].as_str().unwrap_or("");
-        assert!(tls.starts_with("verified against the bundled Mozilla roots and "), "{tls}");
+        assert!(
+            tls.starts_with("verified against the bundled Mozilla roots and "),
+            "{tls}"
+        );
         assert!(tls.contains(ca_arg), "{tls}");
 
         // SSL_CERT_FILE: the same.
         let (code, json) = probe(&[&url, "--origin", ORIGIN], Some(&ca)).await;
-        assert_eq!((code, json["verdict"].as_str()), (0, Some("allowed")), "{json}");
+        assert_eq!(
+            (code, json["verdict"].as_str()),
+            (0, Some("allowed")),
+            "{json}"
+        );
 
         // --insecure: allowed, and said not to be what a browser does.
         let (code, json) = probe(&[&url, "--origin", ORIGIN, "--insecure"], None).await;
         assert_eq!(code, 0, "{json}");
         let tls = json["request"]["tls"].as_str().unwrap_or("");
         assert!(tls.starts_with("NOT VERIFIED (--insecure)"), "{tls}");
-        assert!(json["notes"].to_string().contains("a browser would not accept"), "{json}");
+        assert!(
+            json["notes"]
+                .to_string()
+                .contains("a browser would not accept"),
+            "{json}"
+        );
     }
 
     // A CA file that is not PEM is a usage error before any request.
@@ -146,10 +158,20 @@ async fn a_private_ca_is_trusted_with_cacert_or_ssl_cert_file_and_insecure_is_ma
     std::fs::write(&bad, "not a certificate").expect("write");
     let url = format!("https://localhost:{port}/api");
     let (code, json) = probe(
-        &[&url, "--origin", ORIGIN, "--cacert", bad.to_str().expect("path")],
+        &[
+            &url,
+            "--origin",
+            ORIGIN,
+            "--cacert",
+            bad.to_str().expect("path"),
+        ],
         None,
     )
     .await;
-    assert_eq!((code, json["error"]["kind"].as_str()), (2, Some("usage")), "{json}");
+    assert_eq!(
+        (code, json["error"]["kind"].as_str()),
+        (2, Some("usage")),
+        "{json}"
+    );
     assert_eq!(json["steps"].as_array().map(Vec::len), Some(0), "{json}");
 }

@@ -43,14 +43,27 @@ async fn an_open_socket_is_reported_with_the_hijacking_warning() {
     let seen = Seen::default();
     let base = serve(socket_app(seen.clone())).await;
     let url = format!("{}/ws", base.replace("http://", "ws://"));
-    let run = probe_json(&[&url, "--origin", "https://evil.example", "--cookie", "session=s1"]).await;
+    let run = probe_json(&[
+        &url,
+        "--origin",
+        "https://evil.example",
+        "--cookie",
+        "session=s1",
+    ])
+    .await;
     assert_eq!((run.verdict(), run.code), ("allowed", 0), "{}", run.json);
     assert_eq!(run.json["websocket"], true);
-    assert_eq!(run.json["steps"][0]["received"]["status"], 101, "{}", run.json);
+    assert_eq!(
+        run.json["steps"][0]["received"]["status"], 101,
+        "{}",
+        run.json
+    );
     assert!(
-        run.warnings().contains("cross-site WebSocket hijacking: the server accepts handshakes \
+        run.warnings().contains(
+            "cross-site WebSocket hijacking: the server accepts handshakes \
                                  from any origin (it accepted https://evil.example and \
-                                 https://cors-probe.invalid alike)"),
+                                 https://cors-probe.invalid alike)"
+        ),
         "{}",
         run.json
     );
@@ -73,7 +86,11 @@ async fn a_guarded_socket_refuses_another_origin_with_chromiums_sentence() {
     assert_eq!((run.verdict(), run.code), ("allowed", 0), "{}", run.json);
     assert!(run.warnings().is_empty(), "{}", run.json);
     assert_eq!(run.json["steps"][1]["step"], "origin-check", "{}", run.json);
-    assert_eq!(run.json["steps"][1]["received"]["status"], 403, "{}", run.json);
+    assert_eq!(
+        run.json["steps"][1]["received"]["status"], 403,
+        "{}",
+        run.json
+    );
     assert_eq!(run.json["steps"][1]["passed"], true, "{}", run.json);
 
     let run = probe_json(&[&url, "--origin", "https://evil.example"]).await;
@@ -88,8 +105,10 @@ async fn a_guarded_socket_refuses_another_origin_with_chromiums_sentence() {
     assert_eq!(run.json["error"]["kind"], "websocket");
     let hints = run.hints();
     assert!(
-        hints.contains("tower-cors refused this handshake on purpose (its answer says \
-                        \"WebSocket upgrade refused: origin not allowed\")"),
+        hints.contains(
+            "tower-cors refused this handshake on purpose (its answer says \
+                        \"WebSocket upgrade refused: origin not allowed\")"
+        ),
         "{hints}"
     );
     assert!(hints.contains("the API owner's decision"), "{hints}");
@@ -102,7 +121,10 @@ async fn a_guarded_socket_refuses_another_origin_with_chromiums_sentence() {
     let (code, text) = probe_text(&[&url, "--origin", "https://evil.example"]).await;
     assert_eq!(code, 1);
     assert!(text.contains("cors-probe: new WebSocket('"), "{text}");
-    assert!(text.contains("verdict: BLOCKED: the handshake fails"), "{text}");
+    assert!(
+        text.contains("verdict: BLOCKED: the handshake fails"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,7 +140,10 @@ async fn a_plain_http_endpoint_is_not_a_websocket() {
 
     // Headers a page cannot set are a usage error; subprotocols are not.
     let run = probe_json(&[&url, "--origin", ORIGIN, "-H", "Authorization: Bearer t"]).await;
-    assert_eq!((run.code, run.json["error"]["kind"].as_str()), (2, Some("usage")));
+    assert_eq!(
+        (run.code, run.json["error"]["kind"].as_str()),
+        (2, Some("usage"))
+    );
     let app = Router::new().route(
         "/ws",
         get(|upgrade: WebSocketUpgrade| async move {
@@ -130,6 +155,13 @@ async fn a_plain_http_endpoint_is_not_a_websocket() {
     );
     let base = serve(app).await;
     let url = format!("{}/ws", base.replace("http://", "ws://"));
-    let run = probe_json(&[&url, "--origin", ORIGIN, "-H", "Sec-WebSocket-Protocol: chat"]).await;
+    let run = probe_json(&[
+        &url,
+        "--origin",
+        ORIGIN,
+        "-H",
+        "Sec-WebSocket-Protocol: chat",
+    ])
+    .await;
     assert_eq!((run.verdict(), run.code), ("allowed", 0), "{}", run.json);
 }
