@@ -106,3 +106,74 @@ pub(crate) fn note(origin: &str, target: &Target, address: Option<IpAddr>) -> Op
         space.name()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(url: &str) -> Target {
+        Target::parse(url).expect("url")
+    }
+
+    #[test]
+    fn addresses_fall_in_their_spaces() {
+        for (ip, space) in [
+            ("127.0.0.1", Space::Loopback),
+            ("127.8.9.10", Space::Loopback),
+            ("::1", Space::Loopback),
+            ("::ffff:127.0.0.1", Space::Loopback),
+            ("10.1.2.3", Space::Local),
+            ("172.16.0.1", Space::Local),
+            ("172.31.255.255", Space::Local),
+            ("192.168.1.1", Space::Local),
+            ("169.254.1.1", Space::Local),
+            ("100.64.0.1", Space::Local),
+            ("fd00::1", Space::Local),
+            ("fe80::1", Space::Local),
+            ("172.32.0.1", Space::Public),
+            ("8.8.8.8", Space::Public),
+            ("2001:db8::1", Space::Public),
+        ] {
+            assert_eq!(space_of(ip.parse().expect("ip")), space, "{ip}");
+        }
+    }
+
+    #[test]
+    fn only_a_public_page_reaching_a_more_private_address_gets_the_note() {
+        let loopback = Some("127.0.0.1".parse().expect("ip"));
+        let text = note("https://app.example.com", &target("http://127.0.0.1:8080/api"), loopback)
+            .expect("a public page reaching loopback");
+        assert!(text.contains("Chrome 142 and later ask the user first"), "{text}");
+        assert!(text.contains("targetAddressSpace: 'loopback'"), "{text}");
+        assert!(!text.contains("secure context"), "an https page is one: {text}");
+        let text = note_for_http_page();
+        assert!(text.contains("a page on http:// is refused without a prompt"), "{text}");
+        // The address connected to counts, not the name.
+        let local = Some("192.168.1.20".parse().expect("ip"));
+        let text = note("https://app.example.com", &target("http://printer.lan/"), local)
+            .expect("a public page reaching a local address");
+        assert!(text.contains("a local address"), "{text}");
+        assert!(text.contains("targetAddressSpace: 'local'"), "{text}");
+
+        assert_eq!(note_from("http://localhost:3000", loopback), None);
+        assert_eq!(note_from("http://127.0.0.1:3000", loopback), None);
+        assert_eq!(note_from("http://192.168.1.5:3000", loopback), None);
+        assert_eq!(
+            note("https://app.example.com", &target("https://api.example.com/"), Some("93.184.216.34".parse().expect("ip"))),
+            None
+        );
+    }
+
+    fn note_for_http_page() -> String {
+        note(
+            "http://app.example.com",
+            &target("http://127.0.0.1:8080/api"),
+            Some("127.0.0.1".parse().expect("ip")),
+        )
+        .expect("note")
+    }
+
+    fn note_from(origin: &str, address: Option<IpAddr>) -> Option<String> {
+        note(origin, &target("http://127.0.0.1:8080/api"), address)
+    }
+}
