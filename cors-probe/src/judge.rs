@@ -410,9 +410,7 @@ fn cors_check_hints(
                     "`*` never allows a credentialed request: answer the request's own origin \
                      `{origin}` (checked against an allow-list) with \
                      `Access-Control-Allow-Credentials: true` and `Vary: Origin`, or fetch \
-                     without credentials. (A CORS middleware whose allow-list is empty or \
-                     unset may fall back to `*`: the `cors` npm package does with \
-                     `origin: undefined`)"
+                     without credentials"
                 ));
             } else if lines > 1 || v.contains([',', ' ']) {
                 hints.push(format!(

@@ -141,17 +141,34 @@ mod tests {
     #[test]
     fn only_a_public_page_reaching_a_more_private_address_gets_the_note() {
         let loopback = Some("127.0.0.1".parse().expect("ip"));
-        let text = note("https://app.example.com", &target("http://127.0.0.1:8080/api"), loopback)
-            .expect("a public page reaching loopback");
-        assert!(text.contains("Chrome 142 and later ask the user first"), "{text}");
+        let text = note(
+            "https://app.example.com",
+            &target("http://127.0.0.1:8080/api"),
+            loopback,
+        )
+        .expect("a public page reaching loopback");
+        assert!(
+            text.contains("Chrome 142 and later ask the user first"),
+            "{text}"
+        );
         assert!(text.contains("targetAddressSpace: 'loopback'"), "{text}");
-        assert!(!text.contains("secure context"), "an https page is one: {text}");
+        assert!(
+            !text.contains("secure context"),
+            "an https page is one: {text}"
+        );
         let text = note_for_http_page();
-        assert!(text.contains("a page on http:// is refused without a prompt"), "{text}");
+        assert!(
+            text.contains("a page on http:// is refused without a prompt"),
+            "{text}"
+        );
         // The address connected to counts, not the name.
         let local = Some("192.168.1.20".parse().expect("ip"));
-        let text = note("https://app.example.com", &target("http://printer.lan/"), local)
-            .expect("a public page reaching a local address");
+        let text = note(
+            "https://app.example.com",
+            &target("http://printer.lan/"),
+            local,
+        )
+        .expect("a public page reaching a local address");
         assert!(text.contains("a local address"), "{text}");
         assert!(text.contains("targetAddressSpace: 'local'"), "{text}");
 
@@ -159,7 +176,11 @@ mod tests {
         assert_eq!(note_from("http://127.0.0.1:3000", loopback), None);
         assert_eq!(note_from("http://192.168.1.5:3000", loopback), None);
         assert_eq!(
-            note("https://app.example.com", &target("https://api.example.com/"), Some("93.184.216.34".parse().expect("ip"))),
+            note(
+                "https://app.example.com",
+                &target("https://api.example.com/"),
+                Some("93.184.216.34".parse().expect("ip"))
+            ),
             None
         );
     }
