@@ -185,7 +185,11 @@ impl Report {
                 self.url, self.origin
             );
         } else {
-            let credentials = if self.credentials { "include" } else { "omit" };
+            let credentials = if self.credentials {
+                "include"
+            } else {
+                "same-origin"
+            };
             let body = match self.sent.body {
                 Some(n) => format!(", body: ({n} bytes)"),
                 None => String::new(),
@@ -372,7 +376,7 @@ impl Report {
                 "headers": pairs(&self.sent.headers),
                 "body_bytes": self.sent.body,
                 "cookies": self.sent.cookies,
-                "credentials": if self.credentials { "include" } else { "omit" },
+                "credentials": if self.credentials { "include" } else { "same-origin" },
                 "user_agent": USER_AGENT,
                 "tls": self.sent.tls,
             },

@@ -449,6 +449,25 @@ fn cases() -> Vec<Case> {
             ..base()
         },
         Case {
+            desc: "Spring's CORS processor refuses with 403 Invalid CORS request",
+            app: Router::new().fallback(|method: Method| async move {
+                if method == Method::OPTIONS {
+                    (StatusCode::FORBIDDEN, "Invalid CORS request").into_response()
+                } else {
+                    response(200, &[])
+                }
+            }),
+            method: "PUT",
+            headers: JSON,
+            blocked: Some("PreflightMissingAllowOriginHeader"),
+            hint: "Spring's CORS processor refused this request on purpose (its answer says \
+                   \"Invalid CORS request\"): the origin https://app.example.com, the method PUT \
+                   or a request header is not in the server's CORS policy",
+            not_hint: NOT_FOR_A_REFUSAL,
+            hint_count: Some(1),
+            ..base()
+        },
+        Case {
             desc: "a bare 403 preflight: authentication or a CORS refusal, the answer does not say",
             app: by_method((403, &[]), (200, &[ACAO])),
             method: "PUT",
