@@ -112,6 +112,14 @@ struct File {
     check: Vec<Row>,
 }
 
+/// A row ready to run: its name, what it expects, and the probe.
+struct Planned {
+    name: String,
+    expect: Expect,
+    cors_error: Option<String>,
+    probe: Probe,
+}
+
 /// One row's result.
 struct Outcome {
     name: String,
@@ -231,10 +239,7 @@ fn load(path: &Path) -> Result<File, String> {
 }
 
 /// The probes of the rows, with their names and expectations.
-fn probes(
-    file: &File,
-    cacert: &[PathBuf],
-) -> Result<Vec<(String, Expect, Option<String>, Probe)>, String> {
+fn probes(file: &File, cacert: &[PathBuf]) -> Result<Vec<Planned>, String> {
     let d = &file.defaults;
     let mut out = Vec::new();
     for (i, row) in file.check.iter().enumerate() {
@@ -288,16 +293,18 @@ fn probes(
                 origin
             )
         });
-        out.push((name, row.expect, row.cors_error.clone(), probe));
+        out.push(Planned {
+            name,
+            expect: row.expect,
+            cors_error: row.cors_error.clone(),
+            probe,
+        });
     }
     Ok(out)
 }
 
 /// Runs every probe, at most `concurrency` at a time, on one thread; results in row order.
-fn run_all(
-    probes: Vec<(String, Expect, Option<String>, Probe)>,
-    concurrency: usize,
-) -> Result<Vec<Outcome>, String> {
+fn run_all(probes: Vec<Planned>, concurrency: usize) -> Result<Vec<Outcome>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -306,7 +313,13 @@ fn run_all(
     let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let outcomes = local.block_on(&runtime, async move {
         let mut handles = Vec::new();
-        for (name, expect, cors_error, probe) in probes {
+        for Planned {
+            name,
+            expect,
+            cors_error,
+            probe,
+        } in probes
+        {
             let permits = permits.clone();
             let probe = Rc::new(probe);
             handles.push(tokio::task::spawn_local(async move {

@@ -479,7 +479,8 @@ pub async fn run(probe: &Probe) -> Report {
     } else {
         run_http(probe, &wire, &mut report).await;
     }
-    if report.error.is_none() {
+    // Local Network Access is described for fetches; WebSockets are left out of the note.
+    if report.error.is_none() && !wire.target.websocket {
         if let Some(note) = lna::note(&probe.origin, &wire.target, report.address) {
             report.notes.push(note);
         }

@@ -122,6 +122,7 @@ pub(crate) struct Limits {
 
 /// How TLS connections are checked.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
 pub(crate) struct TlsOptions {
     /// PEM files whose certificates are trusted besides the bundled roots.
     pub(crate) cacert: Vec<PathBuf>,

@@ -87,7 +87,7 @@ pub(crate) async fn run(probe: &Probe, wire: &Wire, report: &mut Report) {
                 .split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case("upgrade")) =>
         {
-            Some(format!("'Connection' header value must contain 'Upgrade'"))
+            Some("'Connection' header value must contain 'Upgrade'".to_owned())
         }
         _ => None,
     } {

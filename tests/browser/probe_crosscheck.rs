@@ -159,7 +159,10 @@ async fn cors_probe_verdicts_equal_chromium() {
         Backend::ALL.len(),
         path.display()
     );
-    assert!(sentences >= 20, "only {sentences} blocked cases to compare sentences on");
+    assert!(
+        sentences >= 20,
+        "only {sentences} blocked cases to compare sentences on"
+    );
     assert!(
         disagreements.is_empty(),
         "cors-probe disagrees with Chromium in {} case(s):\n  {}",
