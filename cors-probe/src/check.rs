@@ -137,6 +137,7 @@ struct Outcome {
 /// environment (`SSL_CERT_FILE`); returns the exit status.
 pub fn main(args: Vec<OsString>, cacert: Vec<PathBuf>) -> i32 {
     let command = Command::new("cors-probe check")
+        .bin_name("cors-probe check")
         .about("Runs a table of CORS expectations (TOML) and fails on any mismatch.")
         .after_help("Exit status: 0 every check passes, 1 one does not, 2 the file cannot be used.")
         .arg(Arg::new("file").value_name("FILE.toml").required(true))
