@@ -164,6 +164,17 @@ pub(crate) fn check_origin(origin: &str) -> Result<(), String> {
             "--origin {origin:?}: browsers send the host in lowercase"
         ));
     }
+    let default_port = match scheme {
+        "http" | "ws" => Some(":80"),
+        "https" | "wss" => Some(":443"),
+        _ => None,
+    };
+    if let Some(port) = default_port.filter(|p| rest.ends_with(p)) {
+        return Err(format!(
+            "--origin {origin:?}: browsers leave out the default port; write {:?}",
+            origin.trim_end_matches(port)
+        ));
+    }
     Ok(())
 }
 

@@ -90,6 +90,13 @@ pub(crate) fn note(origin: &str, target: &Target, address: Option<IpAddr>) -> Op
     } else {
         " The page must be a secure context: a page on http:// is refused without a prompt."
     };
+    // Loopback addresses are potentially trustworthy, so http:// to them is not mixed content.
+    let declare = if space == Space::Local && origin.starts_with("https://") && !target.https {
+        " (an https:// page needs it to reach an http:// local address, which would otherwise \
+         be blocked as mixed content)"
+    } else {
+        ""
+    };
     Some(format!(
         "Local Network Access: a page on {origin} (public) reaches {ip}, a {} address. Chrome \
          142 and later ask the user first: the request waits on a permission prompt and fails \
@@ -98,8 +105,7 @@ pub(crate) fn note(origin: &str, target: &Target, address: Option<IpAddr>) -> Op
          (`Access-Control-Request-Private-Network`), which Chrome no longer sends.{secure} The \
          server cannot grant or skip the permission: no response header does, and \
          `Access-Control-Allow-Private-Network` changes nothing. The page can declare the \
-         target, `fetch(url, {{ targetAddressSpace: '{}' }})` (needed to fetch an http:// \
-         address from an https:// page), and an iframe needs \
+         target, `fetch(url, {{ targetAddressSpace: '{}' }})`{declare}, and an iframe needs \
          `allow=\"local-network-access\"`. Once the user allows it, CORS applies as this \
          report shows. Firefox and Safari have no such prompt",
         space.name(),
@@ -171,6 +177,7 @@ mod tests {
         .expect("a public page reaching a local address");
         assert!(text.contains("a local address"), "{text}");
         assert!(text.contains("targetAddressSpace: 'local'"), "{text}");
+        assert!(text.contains("blocked as mixed content"), "{text}");
 
         assert_eq!(note_from("http://localhost:3000", loopback), None);
         assert_eq!(note_from("http://127.0.0.1:3000", loopback), None);

@@ -143,8 +143,21 @@ pub(crate) fn cacert(given: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
     files
 }
 
-fn fail(message: &str) -> ! {
+/// A usage error found here, before the probe: on stderr, and as the JSON report's `error`
+/// with `--json`, exit status 2.
+fn fail(message: &str, json: bool) -> ! {
     eprintln!("error: {message}");
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "verdict": null,
+                "error": { "kind": "usage", "message": message },
+                "steps": [],
+                "exit_code": 2,
+            })
+        );
+    }
     std::process::exit(2);
 }
 
@@ -186,19 +199,22 @@ fn main() {
             std::io::Read::read_to_end(&mut std::io::Read::take(f, BODY_FILE_LIMIT + 1), &mut body)
         });
         match read {
-            Ok(n) if n as u64 > BODY_FILE_LIMIT => fail(&format!(
-                "--data-file {}: larger than {} MiB",
-                path.display(),
-                BODY_FILE_LIMIT >> 20
-            )),
+            Ok(n) if n as u64 > BODY_FILE_LIMIT => fail(
+                &format!(
+                    "--data-file {}: larger than {} MiB",
+                    path.display(),
+                    BODY_FILE_LIMIT >> 20
+                ),
+                json,
+            ),
             Ok(_) => probe.body = Some(body),
-            Err(e) => fail(&format!("--data-file {}: {e}", path.display())),
+            Err(e) => fail(&format!("--data-file {}: {e}", path.display()), json),
         }
     }
     for arg in matches.get_many::<String>("cookie").into_iter().flatten() {
         match cors_probe::parse_cookie(arg) {
             Ok(c) => probe.cookies.push(c),
-            Err(e) => fail(&e),
+            Err(e) => fail(&e, json),
         }
     }
     probe.connect_timeout = seconds("connect-timeout");
@@ -208,7 +224,7 @@ fn main() {
     for arg in matches.get_many::<String>("header").into_iter().flatten() {
         match cors_probe::parse_header(arg) {
             Ok(h) => probe.headers.push(h),
-            Err(e) => fail(&e),
+            Err(e) => fail(&e, json),
         }
     }
     let report = cors_probe::run_blocking(&probe);

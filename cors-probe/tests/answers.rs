@@ -150,6 +150,26 @@ async fn usage_errors_exit_with_status_2() {
         vec![
             "http://127.0.0.1:1/",
             "--origin",
+            "https://app.example.com:443",
+        ],
+        vec![
+            "http://127.0.0.1:1/",
+            "--origin",
+            ORIGIN,
+            "--data",
+            "a body on a GET",
+        ],
+        vec![
+            "http://127.0.0.1:1/",
+            "--origin",
+            ORIGIN,
+            "--cookie",
+            "no-equals-sign",
+        ],
+        vec!["ws://127.0.0.1:1/", "--origin", ORIGIN, "-X", "POST"],
+        vec![
+            "http://127.0.0.1:1/",
+            "--origin",
             ORIGIN,
             "--method",
             "TRACE",
