@@ -697,7 +697,12 @@ fn diagnose_preflight_error(
                      without credentials: list `{method}` by name"
                 )
             } else {
-                format!("add `{method}` to `Access-Control-Allow-Methods` on the preflight answer")
+                format!(
+                    "the server's CORS policy does not allow {method}. If this endpoint is meant \
+                     to accept {method} from browser pages, the API owner decides to add \
+                     `{method}` to `Access-Control-Allow-Methods` on the preflight answer; \
+                     otherwise the page uses a method the API allows"
+                )
             };
             Diagnosis {
                 cors_error: "MethodDisallowedByPreflightResponse",
@@ -716,8 +721,10 @@ fn diagnose_preflight_error(
                 )
             } else {
                 format!(
-                    "add `{name}` to `Access-Control-Allow-Headers` on the preflight answer \
-                     (names are case-insensitive)"
+                    "the server's CORS policy does not allow the request header `{name}`: either \
+                     the page stops sending it, or the API owner decides to add `{name}` to \
+                     `Access-Control-Allow-Headers` on the preflight answer (names are \
+                     case-insensitive)"
                 )
             };
             Diagnosis {
