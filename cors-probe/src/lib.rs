@@ -2,19 +2,24 @@
 //! fix what fails.
 //!
 //! CORS is enforced by browsers only: curl and Postman read any answer. `cors-probe` does what a
-//! browser does for `fetch(url, { method, headers, credentials })` from a page on `origin`:
+//! browser does for `fetch(url, { method, headers, body, credentials })` from a page on `origin`:
 //!
-//! 1. decides, with the Fetch Standard's rules (`cors-model`), whether a preflight is needed;
-//! 2. sends it with exactly the browser's headers (`Origin`, `Accept: */*`,
+//! 1. a page on the URL's own origin is not a CORS request at all: it says so and sends nothing;
+//! 2. decides, with the Fetch Standard's rules (`cors-model`), whether a preflight is needed;
+//! 3. sends it with exactly the browser's headers (`Origin`, `Accept: */*`,
 //!    `Access-Control-Request-Method` and the sorted lowercase `Access-Control-Request-Headers`,
-//!    no credentials) and validates the answer;
-//! 3. sends the actual request (`Origin` and the page's headers, empty body) and applies the
-//!    CORS check;
-//! 4. on failure prints Chrome's console sentence and the likely fixes.
+//!    no credentials, no body) and validates the answer;
+//! 4. sends the actual request (`Origin`, the page's headers and body, the cookies when
+//!    credentialed) and applies the CORS check; a method other than `GET`, `HEAD` or `OPTIONS`
+//!    is sent only when [`Probe::send`] is set, so that probing never changes data by surprise;
+//! 5. on failure prints Chrome's console sentence and the likely fixes, telling a CORS layer's
+//!    deliberate refusal from authentication in front of CORS.
+//!
+//! `ws://` and `wss://` URLs get a browser's WebSocket handshake instead (see [`run`]).
 //!
 //! Deliberate choices where a browser's behaviour cannot be reproduced from the command line:
-//! - no cookie jar: `--credentials` sets the credentials mode to `include` (which changes every
-//!   check) but sends no cookie;
+//! - no cookie jar: the cookies of [`Probe::cookies`] are sent as they are, only with
+//!   credentials (a browser also checks their `SameSite` and `Secure` attributes);
 //! - redirects are not followed: a redirected preflight fails (as in every browser); a
 //!   redirected actual request is judged at its first hop and the `Location` is reported, to be
 //!   probed next (with `--origin null` when the redirect leaves the URL's origin);
@@ -38,29 +43,39 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod check;
 mod judge;
+mod lna;
 mod net;
+mod report;
+mod ws;
 
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use cors_model::{CredentialsMode, FetchRequest, WireResponse};
 use http::HeaderMap;
-use serde_json::{json, Value};
 
 pub use judge::{
     check_actual, check_preflight, console_sentence, echoes_origin, redirect_location,
     varies_on_origin, Diagnosis, PreflightVerdict,
 };
+pub use report::{ProbeError, Report, SentRequest, Step, Verdict};
 
 /// The origin used to find out whether an answer depends on `Origin`.
 const OTHER_ORIGIN: &str = "https://cors-probe.invalid";
 
+/// The `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("cors-probe/", env!("CARGO_PKG_VERSION"));
+
+/// The `Content-Type` `fetch()` sets for a string body when the page sets none.
+const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
+
 /// What to probe: the page's `fetch()` call and the client's limits.
 #[derive(Clone, Debug)]
 pub struct Probe {
-    /// Absolute `http://` or `https://` URL.
+    /// Absolute `http://`, `https://`, `ws://` or `wss://` URL.
     pub url: String,
     /// The page's origin (`scheme://host[:port]`, or `null`).
     pub origin: String,
@@ -68,8 +83,21 @@ pub struct Probe {
     pub method: String,
     /// The page's request headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The request body (`fetch`'s `body`), sent with the actual request only. Without a
+    /// `Content-Type` among [`Probe::headers`], `text/plain;charset=UTF-8` is set, as `fetch()`
+    /// does for a string body.
+    pub body: Option<Vec<u8>>,
     /// Credentials mode `include` instead of `same-origin`.
     pub credentials: bool,
+    /// Cookies as `name=value`, sent in one `Cookie` header on the actual request when
+    /// [`Probe::credentials`] is set (and on a WebSocket handshake, which always carries them).
+    pub cookies: Vec<String>,
+    /// Send the actual request even when its method is not `GET`, `HEAD` or `OPTIONS`.
+    pub send: bool,
+    /// PEM files of certificate authorities trusted besides the bundled Mozilla roots.
+    pub cacert: Vec<PathBuf>,
+    /// Accept any TLS certificate (a browser does not).
+    pub insecure: bool,
     /// Time allowed to open each TCP connection.
     pub connect_timeout: Duration,
     /// Time allowed for the whole probe.
@@ -79,14 +107,20 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// A `GET` without headers or credentials, 10 s to connect, 30 s in all, no progress line.
+    /// A `GET` without headers, body or credentials, 10 s to connect, 30 s in all, no progress
+    /// line.
     pub fn new(url: &str, origin: &str) -> Probe {
         Probe {
             url: url.to_owned(),
             origin: origin.to_owned(),
             method: "GET".to_owned(),
             headers: Vec::new(),
+            body: None,
             credentials: false,
+            cookies: Vec::new(),
+            send: false,
+            cacert: Vec::new(),
+            insecure: false,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             progress: false,
@@ -94,275 +128,13 @@ impl Probe {
     }
 }
 
-/// The browser's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// The page can read the response.
-    Allowed,
-    /// `fetch()` rejects with a `TypeError`; the console shows why.
-    Blocked,
-}
-
-impl Verdict {
-    /// `"allowed"` or `"blocked"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Allowed => "allowed",
-            Verdict::Blocked => "blocked",
-        }
-    }
-}
-
-/// One request on the wire and its answer.
-#[derive(Clone, Debug)]
-pub struct Step {
-    /// `preflight`, `actual` or `vary-check`.
-    pub name: &'static str,
-    /// Method sent.
-    pub method: String,
-    /// Path and query sent.
-    pub target: String,
-    /// Headers sent (besides `Host`), as sent.
-    pub sent: Vec<(String, String)>,
-    /// Status received (`None` when the exchange failed).
-    pub status: Option<u16>,
-    /// The status's reason phrase.
-    pub reason: String,
-    /// Headers received, in order.
-    pub received: Vec<(String, String)>,
-    /// Whether the browser accepts this answer.
-    pub passed: bool,
-    /// What the browser concludes, in a sentence.
-    pub verdict: String,
-}
-
-/// Why the probe could not judge.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProbeError {
-    /// Bad arguments (exit status 2).
-    Usage(String),
-    /// The server could not be reached or did not answer HTTP (exit status 2).
-    Network(String),
-}
-
-/// Everything the probe found.
-#[derive(Clone, Debug)]
-pub struct Report {
-    /// The URL probed.
-    pub url: String,
-    /// The page's origin.
-    pub origin: String,
-    /// The method as the browser sends it.
-    pub method: String,
-    /// Credentials mode `include`.
-    pub credentials: bool,
-    /// Whether the browser sends a preflight.
-    pub preflight: bool,
-    /// Why it does (empty when it does not).
-    pub preflight_reasons: Vec<String>,
-    /// Requests and answers, in order.
-    pub steps: Vec<Step>,
-    /// `None` when the probe could not judge (see `error`).
-    pub verdict: Option<Verdict>,
-    /// Chrome's diagnosis when blocked.
-    pub diagnosis: Option<Diagnosis>,
-    /// Chrome's console sentence when blocked.
-    pub console: Option<String>,
-    /// Usage or network error.
-    pub error: Option<ProbeError>,
-    /// Fixes, most likely first.
-    pub hints: Vec<String>,
-    /// Things the browser allows but should be fixed.
-    pub warnings: Vec<String>,
-    /// `(status, Location)` of a redirect the browser would follow (not followed here).
-    pub redirect: Option<(u16, String)>,
-    /// Lowercase names of the response headers the page can read, when allowed.
-    pub readable_headers: Vec<String>,
-}
-
-impl Report {
-    fn new(probe: &Probe) -> Report {
-        Report {
-            url: probe.url.clone(),
-            origin: probe.origin.clone(),
-            method: cors_model::normalize_method(&probe.method),
-            credentials: probe.credentials,
-            preflight: false,
-            preflight_reasons: Vec::new(),
-            steps: Vec::new(),
-            verdict: None,
-            diagnosis: None,
-            console: None,
-            error: None,
-            hints: Vec::new(),
-            warnings: Vec::new(),
-            redirect: None,
-            readable_headers: Vec::new(),
-        }
-    }
-
-    /// 0 when the browser lets the page read the response, 1 when it blocks it, 2 for a usage
-    /// or network error.
-    pub fn exit_code(&self) -> i32 {
-        match (self.verdict, &self.error) {
-            (Some(Verdict::Allowed), None) => 0,
-            (Some(Verdict::Blocked), None) => 1,
-            _ => 2,
-        }
-    }
-
-    fn block(&mut self, diagnosis: Diagnosis) {
-        self.console = Some(console_sentence(&self.url, &self.origin, &diagnosis));
-        self.hints.extend(diagnosis.hints.iter().cloned());
-        self.diagnosis = Some(diagnosis);
-        self.verdict = Some(Verdict::Blocked);
-    }
-
-    /// The report for a terminal.
-    pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        let credentials = if self.credentials { "include" } else { "omit" };
-        let _ = writeln!(
-            out,
-            "cors-probe: fetch('{}', {{ method: '{}', credentials: '{credentials}' }}) from {}",
-            self.url, self.method, self.origin
-        );
-        if self.preflight {
-            let _ = writeln!(
-                out,
-                "The browser sends a preflight first: {}.",
-                self.preflight_reasons.join("; ")
-            );
-        } else if self.error.is_none() || !self.steps.is_empty() {
-            let _ = writeln!(
-                out,
-                "No preflight: the method and headers are CORS-safelisted."
-            );
-        }
-        for (i, step) in self.steps.iter().enumerate() {
-            let _ = writeln!(out, "\n{}. {}", i + 1, step.name);
-            let _ = writeln!(out, "   > {} {} HTTP/1.1", step.method, step.target);
-            // The vary check repeats the previous request with another origin: show what
-            // differs and what matters only.
-            let compact = step.name == "vary-check";
-            for (n, v) in &step.sent {
-                if !compact || n == "origin" {
-                    let _ = writeln!(out, "   > {n}: {v}");
-                }
-            }
-            if let Some(status) = step.status {
-                let _ = writeln!(out, "   < HTTP/1.1 {status} {}", step.reason);
-                for (n, v) in &step.received {
-                    if !compact || n == "access-control-allow-origin" || n == "vary" {
-                        let _ = writeln!(out, "   < {n}: {v}");
-                    }
-                }
-            }
-            let mark = if step.passed { "ok" } else { "FAIL" };
-            let _ = writeln!(out, "   = {mark}: {}", step.verdict);
-        }
-        out.push('\n');
-        match (&self.error, self.verdict) {
-            (Some(ProbeError::Usage(e)), _) => {
-                let _ = writeln!(out, "error: {e}");
-            }
-            (Some(ProbeError::Network(e)), _) => {
-                let _ = writeln!(out, "network error: {e}");
-            }
-            (None, Some(Verdict::Allowed)) => {
-                let _ = writeln!(out, "verdict: ALLOWED: the page can read the response");
-                if !self.readable_headers.is_empty() {
-                    let _ = writeln!(
-                        out,
-                        "readable response headers: {}",
-                        self.readable_headers.join(", ")
-                    );
-                }
-            }
-            (None, Some(Verdict::Blocked)) => {
-                let _ = writeln!(out, "verdict: BLOCKED: the page cannot read the response");
-            }
-            (None, None) => {}
-        }
-        if let Some(console) = &self.console {
-            let _ = writeln!(out, "\nChrome's console says:\n  {console}");
-        }
-        if let Some((status, location)) = &self.redirect {
-            let _ = writeln!(
-                out,
-                "\nredirect: {status} to {location} (not followed; probe that URL next)"
-            );
-        }
-        if !self.hints.is_empty() {
-            let _ = writeln!(out, "\nHow to fix it:");
-            for hint in &self.hints {
-                let _ = writeln!(out, "  - {hint}");
-            }
-        }
-        if !self.warnings.is_empty() {
-            let _ = writeln!(out, "\nWarnings:");
-            for warning in &self.warnings {
-                let _ = writeln!(out, "  - {warning}");
-            }
-        }
-        out
-    }
-
-    /// The report as one JSON object: `verdict` (`"allowed"`, `"blocked"` or `null` on error),
-    /// `preflight`, `preflight_reasons`, `steps`, `error` (`null`, or an object with `kind`
-    /// `cors`/`network`/`usage`), `hints`, `warnings`, `redirect`, `readable_headers`,
-    /// `exit_code`.
-    pub fn to_json(&self) -> Value {
-        let pairs = |list: &[(String, String)]| -> Value {
-            list.iter().map(|(n, v)| json!([n, v])).collect::<Value>()
-        };
-        let steps: Vec<Value> = self
-            .steps
-            .iter()
-            .map(|s| {
-                json!({
-                    "step": s.name,
-                    "sent": { "method": s.method, "target": s.target, "headers": pairs(&s.sent) },
-                    "received": s.status.map(|status| json!({
-                        "status": status,
-                        "headers": pairs(&s.received),
-                    })),
-                    "passed": s.passed,
-                    "verdict": s.verdict,
-                })
-            })
-            .collect();
-        let error = match (&self.error, &self.diagnosis) {
-            (Some(ProbeError::Usage(m)), _) => json!({ "kind": "usage", "message": m }),
-            (Some(ProbeError::Network(m)), _) => json!({ "kind": "network", "message": m }),
-            (None, Some(d)) => json!({
-                "kind": "cors",
-                "cors_error": d.cors_error,
-                "console": self.console,
-            }),
-            (None, None) => Value::Null,
-        };
-        json!({
-            "url": self.url,
-            "origin": self.origin,
-            "method": self.method,
-            "credentials": self.credentials,
-            "verdict": self.verdict.map(Verdict::as_str),
-            "preflight": self.preflight,
-            "preflight_reasons": self.preflight_reasons,
-            "steps": steps,
-            "error": error,
-            "hints": self.hints,
-            "warnings": self.warnings,
-            "redirect": self.redirect.as_ref().map(|(s, l)| json!({ "status": s, "location": l })),
-            "readable_headers": self.readable_headers,
-            "exit_code": self.exit_code(),
-        })
-    }
+/// Whether a method changes nothing on a well-behaved server (`GET`, `HEAD`, `OPTIONS`).
+pub fn is_safe_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS")
 }
 
 /// Checks an origin argument: a serialized origin or `null`.
-fn check_origin(origin: &str) -> Result<(), String> {
+pub(crate) fn check_origin(origin: &str) -> Result<(), String> {
     if origin == "null" {
         return Ok(());
     }
@@ -392,6 +164,17 @@ fn check_origin(origin: &str) -> Result<(), String> {
             "--origin {origin:?}: browsers send the host in lowercase"
         ));
     }
+    let default_port = match scheme {
+        "http" | "ws" => Some(":80"),
+        "https" | "wss" => Some(":443"),
+        _ => None,
+    };
+    if let Some(port) = default_port.filter(|p| rest.ends_with(p)) {
+        return Err(format!(
+            "--origin {origin:?}: browsers leave out the default port; write {:?}",
+            origin.trim_end_matches(port)
+        ));
+    }
     Ok(())
 }
 
@@ -412,6 +195,28 @@ pub fn parse_header(arg: &str) -> Result<(String, String), String> {
         ));
     }
     Ok((name.to_owned(), value.to_owned()))
+}
+
+/// Parses a `name=value` cookie argument.
+pub fn parse_cookie(arg: &str) -> Result<String, String> {
+    let Some((name, value)) = arg.split_once('=') else {
+        return Err(format!("--cookie {arg:?}: write 'name=value'"));
+    };
+    let name = name.trim();
+    let value = value.trim();
+    if name.is_empty() || http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!("--cookie {arg:?}: {name:?} is not a cookie name"));
+    }
+    if value
+        .bytes()
+        .any(|b| b == b';' || b == b',' || b == b'"' || b == b'\\' || b <= b' ' || b >= 0x7f)
+    {
+        return Err(format!(
+            "--cookie {arg:?}: a cookie value has no spaces, quotes, commas, semicolons or \
+             backslashes (one --cookie per cookie)"
+        ));
+    }
+    Ok(format!("{name}={value}"))
 }
 
 fn display(headers: &[(String, Vec<u8>)]) -> Vec<(String, String)> {
@@ -466,53 +271,74 @@ fn preflight_reasons(req: &FetchRequest) -> Vec<String> {
     reasons
 }
 
-/// Sends one request and records it as a step; the answer, or the network error.
-async fn exchange(
-    report: &mut Report,
-    name: &'static str,
-    target: &net::Target,
-    method: &str,
-    headers: &[(String, Vec<u8>)],
+/// What one exchange gave: the answer for the judges, and the start of its body.
+struct Answer {
+    response: WireResponse,
+    body: Vec<u8>,
+}
+
+/// The client side of one probe: connection, limits, progress.
+struct Wire {
+    client: net::Client,
+    target: net::Target,
     limits: net::Limits,
     progress: bool,
-) -> Result<WireResponse, String> {
-    let what = format!("{name} {method} {}:{}", target.host, target.port);
-    let sending = net::send(target, method, headers, limits);
-    let result = if progress {
-        with_progress(&what, sending).await
-    } else {
-        sending.await
-    };
-    let path = target
-        .uri
-        .path_and_query()
-        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-    let mut step = Step {
-        name,
-        method: method.to_owned(),
-        target: path,
-        sent: display(headers),
-        status: None,
-        reason: String::new(),
-        received: Vec::new(),
-        passed: false,
-        verdict: String::new(),
-    };
-    match result {
-        Ok(received) => {
-            step.status = Some(received.status);
-            step.reason = received.reason;
-            step.received = display_map(&received.headers);
-            report.steps.push(step);
-            Ok(WireResponse {
-                status: received.status,
-                headers: received.headers,
-            })
-        }
-        Err(e) => {
-            step.verdict = format!("no answer: {e}");
-            report.steps.push(step);
-            Err(e)
+}
+
+impl Wire {
+    /// Sends one request and records it as a step; the answer, or the network error.
+    async fn exchange(
+        &self,
+        report: &mut Report,
+        name: &'static str,
+        method: &str,
+        headers: &[(String, Vec<u8>)],
+        body: &[u8],
+    ) -> Result<Answer, String> {
+        let target = &self.target;
+        let what = format!("{name} {method} {}:{}", target.host, target.port);
+        let sending = net::send(&self.client, target, method, headers, body, self.limits);
+        let result = if self.progress && name != "vary-check" {
+            with_progress(&what, sending).await
+        } else {
+            sending.await
+        };
+        let mut step = Step {
+            name,
+            method: method.to_owned(),
+            target: target.path_and_query(),
+            sent: display(headers),
+            sent_body: body.len(),
+            status: None,
+            reason: String::new(),
+            received: Vec::new(),
+            body: String::new(),
+            passed: false,
+            verdict: String::new(),
+        };
+        match result {
+            Ok(received) => {
+                step.status = Some(received.status);
+                step.reason = received.reason;
+                step.received = display_map(&received.headers);
+                step.body = String::from_utf8_lossy(&received.body).into_owned();
+                report.steps.push(step);
+                if report.address.is_none() {
+                    report.address = received.peer;
+                }
+                Ok(Answer {
+                    response: WireResponse {
+                        status: received.status,
+                        headers: received.headers,
+                    },
+                    body: received.body,
+                })
+            }
+            Err(e) => {
+                step.verdict = format!("no answer: {e}");
+                report.steps.push(step);
+                Err(e)
+            }
         }
     }
 }
@@ -551,7 +377,49 @@ async fn with_progress<F: std::future::Future>(what: &str, future: F) -> F::Outp
     }
 }
 
+/// The checks every probe starts with; the first usage error found.
+fn validate(probe: &Probe, target: &net::Target) -> Result<(), String> {
+    check_origin(&probe.origin)?;
+    if http::Method::from_bytes(probe.method.as_bytes()).is_err() {
+        return Err(format!(
+            "--method {:?} is not an HTTP method token",
+            probe.method
+        ));
+    }
+    if cors_model::is_forbidden_method(&probe.method) {
+        return Err(format!(
+            "fetch() refuses the method {:?} (a forbidden method): no browser sends it",
+            probe.method
+        ));
+    }
+    let method = cors_model::normalize_method(&probe.method);
+    if target.websocket {
+        if method != "GET" || probe.body.is_some() {
+            return Err(
+                "a WebSocket handshake is a GET without a body: drop --method and --data"
+                    .to_owned(),
+            );
+        }
+    } else if probe.body.is_some() && matches!(method.as_str(), "GET" | "HEAD") {
+        return Err(format!(
+            "fetch() throws \"TypeError: Request with GET/HEAD method cannot have body.\": \
+             drop --data, or use --method POST (or another method) as the page does; method \
+             {method}"
+        ));
+    }
+    for cookie in &probe.cookies {
+        parse_cookie(cookie)?;
+    }
+    Ok(())
+}
+
 /// Probes the server; never panics, whatever it answers.
+///
+/// For a `ws://` or `wss://` URL it sends a browser's WebSocket handshake (`Origin`,
+/// `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`, `Upgrade: websocket`) and reports whether
+/// a page on the origin could connect: WebSocket handshakes have no CORS, the server alone
+/// decides, so an answer `101` to a foreign origin is a cross-site WebSocket hijacking risk
+/// when the socket trusts cookies.
 pub async fn run(probe: &Probe) -> Report {
     let mut report = Report::new(probe);
     let target = match net::Target::parse(&probe.url) {
@@ -561,34 +429,132 @@ pub async fn run(probe: &Probe) -> Report {
             return report;
         }
     };
-    if let Err(e) = check_origin(&probe.origin) {
+    if let Err(e) = validate(probe, &target) {
         report.error = Some(ProbeError::Usage(e));
         return report;
     }
-    if http::Method::from_bytes(probe.method.as_bytes()).is_err() {
-        report.error = Some(ProbeError::Usage(format!(
-            "--method {:?} is not an HTTP method token",
-            probe.method
-        )));
-        return report;
+    report.websocket = target.websocket;
+    let client = match net::Client::new(
+        &net::TlsOptions {
+            cacert: probe.cacert.clone(),
+            insecure: probe.insecure,
+        },
+        target.https,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            report.error = Some(ProbeError::Usage(e));
+            return report;
+        }
+    };
+    if target.https {
+        report.sent.tls = Some(if probe.insecure {
+            "NOT VERIFIED (--insecure): a browser refuses a certificate it does not trust \
+             (net::ERR_CERT_AUTHORITY_INVALID and the like), whatever the CORS headers say"
+                .to_owned()
+        } else if probe.cacert.is_empty() {
+            "verified against the bundled Mozilla roots".to_owned()
+        } else {
+            format!(
+                "verified against the bundled Mozilla roots and {}",
+                probe
+                    .cacert
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        if probe.insecure {
+            report.notes.push(
+                "TLS certificate not verified (--insecure): a browser would not accept an \
+                 untrusted certificate; trust the server's CA with --cacert instead to judge \
+                 what a browser with that CA installed does"
+                    .to_owned(),
+            );
+        }
     }
-    if cors_model::is_forbidden_method(&probe.method) {
-        report.error = Some(ProbeError::Usage(format!(
-            "fetch() refuses the method {:?} (a forbidden method): no browser sends it",
-            probe.method
-        )));
-        return report;
+    let wire = Wire {
+        client,
+        target,
+        limits: net::Limits {
+            connect: probe.connect_timeout,
+            deadline: tokio::time::Instant::now() + probe.timeout,
+        },
+        progress: probe.progress,
+    };
+    if wire.target.websocket {
+        ws::run(probe, &wire, &mut report).await;
+    } else if probe.origin == wire.target.origin() {
+        same_origin(probe, &mut report);
+    } else {
+        run_http(probe, &wire, &mut report).await;
     }
-    let borrowed: Vec<(&str, &[u8])> = probe
-        .headers
+    // Local Network Access is described for fetches; WebSockets are left out of the note.
+    if report.error.is_none() && !wire.target.websocket {
+        if let Some(note) = lna::note(&probe.origin, &wire.target, report.address) {
+            report.notes.push(note);
+        }
+    }
+    report
+}
+
+/// The page is on the URL's origin: no CORS at all.
+fn same_origin(probe: &Probe, report: &mut Report) {
+    report.same_origin = true;
+    report.verdict = Some(Verdict::Allowed);
+    let origin_header = if matches!(report.method.as_str(), "GET" | "HEAD") {
+        "no `Origin` header (a GET or HEAD)".to_owned()
+    } else {
+        format!(
+            "`Origin: {}` (it does for every method but GET and HEAD)",
+            probe.origin
+        )
+    };
+    report.notes.push(format!(
+        "same origin: the page ({}) and the URL have the same origin (scheme, host and port), \
+         so CORS does not apply. The browser sends no preflight, checks no Access-Control-* \
+         header and lets the page read the answer, whatever its status. It sends \
+         {origin_header}, `Sec-Fetch-Site: same-origin`, and the origin's cookies by default \
+         (credentials 'same-origin'). What still applies: the page's Content-Security-Policy \
+         (`connect-src`), mixed content (an https page cannot fetch http://), and the server's \
+         own checks (authentication, CSRF). Nothing was sent. If the browser reports a CORS \
+         error anyway, the request is not this one: compare the page's address bar (scheme, \
+         host and port, `localhost` vs `127.0.0.1`) with the URL, and look in the Network tab \
+         for a redirect to another origin",
+        probe.origin
+    ));
+}
+
+/// The HTTP flow: preflight when needed, then the actual request when it is safe or allowed.
+async fn run_http(probe: &Probe, wire: &Wire, report: &mut Report) {
+    let mut page_headers = probe.headers.clone();
+    if probe.body.is_some()
+        && !page_headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        page_headers.push(("Content-Type".to_owned(), TEXT_PLAIN.to_owned()));
+        report.notes.push(format!(
+            "no Content-Type given: fetch() sends a string body as `Content-Type: \
+             {TEXT_PLAIN}` (CORS-safelisted); a page sending JSON usually sets \
+             `Content-Type: application/json`, which needs a preflight: pass it with -H"
+        ));
+    }
+    let borrowed: Vec<(&str, &[u8])> = page_headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_bytes()))
         .collect();
     for (name, value) in &borrowed {
         if cors_model::is_forbidden_request_header(name, value) {
+            let instead = if name.eq_ignore_ascii_case("cookie") {
+                " (use --cookie 'name=value' with --credentials)"
+            } else {
+                ""
+            };
             report.warnings.push(format!(
                 "the browser does not let a page set `{name}` (a forbidden request header): it \
-                 is not sent"
+                 is not sent{instead}"
             ));
         }
     }
@@ -598,10 +564,19 @@ pub async fn run(probe: &Probe) -> Report {
         CredentialsMode::Omit
     };
     let req = FetchRequest::new(&probe.origin, &probe.method, &borrowed, credentials);
-    let limits = net::Limits {
-        connect: probe.connect_timeout,
-        deadline: tokio::time::Instant::now() + probe.timeout,
-    };
+    report.sent.headers = display(&req.headers);
+    report.sent.body = probe.body.as_ref().map(Vec::len);
+    if !probe.cookies.is_empty() {
+        if probe.credentials {
+            report.sent.cookies = probe.cookies.clone();
+        } else {
+            report.warnings.push(format!(
+                "--cookie given without --credentials: not sent. A cross-origin fetch() sends \
+                 cookies only with `credentials: 'include'`; {} cookie(s) withheld",
+                probe.cookies.len()
+            ));
+        }
+    }
 
     report.preflight = cors_model::needs_preflight(&req);
     let mut preflight_passed = false;
@@ -609,25 +584,20 @@ pub async fn run(probe: &Probe) -> Report {
     let mut origin_dependent = None;
     if report.preflight {
         report.preflight_reasons = preflight_reasons(&req);
-        let wire = cors_model::preflight_request(&req);
-        let response = match exchange(
-            &mut report,
-            "preflight",
-            &target,
-            &wire.method,
-            &wire.headers,
-            limits,
-            probe.progress,
-        )
-        .await
+        let preflight = cors_model::preflight_request(&req);
+        let mut headers = preflight.headers.clone();
+        headers.push(("user-agent".to_owned(), USER_AGENT.as_bytes().to_vec()));
+        let answer = match wire
+            .exchange(report, "preflight", &preflight.method, &headers, &[])
+            .await
         {
-            Ok(r) => r,
+            Ok(a) => a,
             Err(e) => {
                 report.error = Some(ProbeError::Network(e));
-                return report;
+                return;
             }
         };
-        match check_preflight(&req, &response) {
+        match judge::check_preflight_answer(&req, &answer.response, &answer.body) {
             PreflightVerdict::Passed { outcome, warnings } => {
                 if let Some(step) = report.steps.last_mut() {
                     step.passed = true;
@@ -639,12 +609,11 @@ pub async fn run(probe: &Probe) -> Report {
                 report.warnings.extend(warnings);
                 preflight_passed = true;
                 origin_dependent = vary_check(
-                    &mut report,
+                    wire,
+                    report,
                     &req,
-                    &response,
-                    &target,
-                    (&wire.method, &wire.headers),
-                    limits,
+                    &answer.response,
+                    (&preflight.method, &headers),
                 )
                 .await;
             }
@@ -652,44 +621,61 @@ pub async fn run(probe: &Probe) -> Report {
                 if let Some(step) = report.steps.last_mut() {
                     step.verdict = format!("preflight rejected: {}", diagnosis.cors_error);
                 }
-                if let Some(location) = redirect_location(&response) {
-                    report.redirect = Some((response.status, location));
+                if let Some(location) = redirect_location(&answer.response) {
+                    report.redirect = Some((answer.response.status, location));
                 }
                 report.block(diagnosis);
-                return report;
+                return;
             }
         }
     }
 
-    // The actual request: `Origin` and the page's headers; no cookie jar.
+    if !is_safe_method(&req.method) && !probe.send {
+        report.verdict = Some(Verdict::NotChecked);
+        let before = if preflight_passed {
+            "the preflight passed, so a browser would send it"
+        } else {
+            "it needs no preflight, so a browser sends it at once"
+        };
+        report.not_checked = Some(format!(
+            "the actual {} request was not sent, because it may change data on the server: \
+             {before}, and whether the page can read the answer depends on that answer's \
+             headers, which were not checked. Add --send to send it (against a server where \
+             that is harmless)",
+            req.method
+        ));
+        return;
+    }
+
+    // The actual request: `Origin`, the page's headers, the body, the cookies when
+    // credentialed.
     let mut headers = vec![("origin".to_owned(), req.origin.as_bytes().to_vec())];
     headers.extend(req.headers.iter().cloned());
-    let response = match exchange(
-        &mut report,
-        "actual",
-        &target,
-        &req.method,
-        &headers,
-        limits,
-        probe.progress,
-    )
-    .await
+    headers.push(("user-agent".to_owned(), USER_AGENT.as_bytes().to_vec()));
+    if probe.credentials && !probe.cookies.is_empty() {
+        headers.push(("cookie".to_owned(), probe.cookies.join("; ").into_bytes()));
+    }
+    let body = probe.body.as_deref().unwrap_or_default();
+    let answer = match wire
+        .exchange(report, "actual", &req.method, &headers, body)
+        .await
     {
-        Ok(r) => r,
+        Ok(a) => a,
         Err(e) => {
             report.error = Some(ProbeError::Network(e));
-            return report;
+            return;
         }
     };
-    let redirect = redirect_location(&response).map(|l| (response.status, l));
-    match check_actual(&req, &response, preflight_passed) {
+    let response = &answer.response;
+    let redirect = redirect_location(response).map(|l| (response.status, l));
+    match judge::check_actual_answer(&req, response, preflight_passed, &answer.body) {
         Ok(()) => {
             if let Some(step) = report.steps.last_mut() {
                 step.passed = true;
                 step.verdict = "CORS check passed".to_owned();
             }
             report.verdict = Some(Verdict::Allowed);
-            report.readable_headers = cors_model::readable_header_names(&req, &response);
+            report.readable_headers = cors_model::readable_header_names(&req, response);
             if let Some((_, location)) = &redirect {
                 report.warnings.push(format!(
                     "the answer is a redirect to {location}: the browser follows it and judges \
@@ -698,17 +684,9 @@ pub async fn run(probe: &Probe) -> Report {
                 ));
             }
             if matches!(req.method.as_str(), "GET" | "HEAD") {
-                let _ = vary_check(
-                    &mut report,
-                    &req,
-                    &response,
-                    &target,
-                    (&req.method, &headers),
-                    limits,
-                )
-                .await;
-            } else if echoes_origin(&req, &response)
-                && !varies_on_origin(&response)
+                let _ = vary_check(wire, report, &req, response, (&req.method, &headers)).await;
+            } else if echoes_origin(&req, response)
+                && !varies_on_origin(response)
                 && origin_dependent.is_none()
             {
                 report.warnings.push(
@@ -727,25 +705,24 @@ pub async fn run(probe: &Probe) -> Report {
         }
     }
     report.redirect = redirect;
-    report
 }
 
 /// When `response` echoes the origin without `Vary: Origin`, asks again with another origin:
 /// an answer that changes is origin-dependent and needs `Vary: Origin`. Returns whether it is,
-/// when the check ran.
+/// when the check ran. Sends no cookie and no body: only safe methods get here.
 async fn vary_check(
+    wire: &Wire,
     report: &mut Report,
     req: &FetchRequest,
     response: &WireResponse,
-    target: &net::Target,
     (method, headers): (&str, &[(String, Vec<u8>)]),
-    limits: net::Limits,
 ) -> Option<bool> {
     if !echoes_origin(req, response) || varies_on_origin(response) {
         return None;
     }
     let headers: Vec<(String, Vec<u8>)> = headers
         .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("cookie"))
         .map(|(n, v)| {
             if n.eq_ignore_ascii_case("origin") {
                 (n.clone(), OTHER_ORIGIN.as_bytes().to_vec())
@@ -754,16 +731,9 @@ async fn vary_check(
             }
         })
         .collect();
-    let Ok(other) = exchange(
-        report,
-        "vary-check",
-        target,
-        method,
-        &headers,
-        limits,
-        false,
-    )
-    .await
+    let Ok(other) = wire
+        .exchange(report, "vary-check", method, &headers, &[])
+        .await
     else {
         report.warnings.push(
             "the answer echoes the origin without `Vary: Origin`; asking with another origin \
@@ -773,7 +743,7 @@ async fn vary_check(
         return None;
     };
     let first = cors_model::get_header(&response.headers, "access-control-allow-origin");
-    let second = cors_model::get_header(&other.headers, "access-control-allow-origin");
+    let second = cors_model::get_header(&other.response.headers, "access-control-allow-origin");
     let dependent = first != second;
     if let Some(step) = report.steps.last_mut() {
         step.passed = !dependent;

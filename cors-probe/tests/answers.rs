@@ -52,6 +52,7 @@ async fn the_preflight_and_the_actual_request_carry_exactly_the_browser_headers(
         "--method",
         "put",
         "--credentials",
+        "--send",
         "-H",
         "X-Zeta: 1",
         "-H",
@@ -80,11 +81,16 @@ async fn the_preflight_and_the_actual_request_carry_exactly_the_browser_headers(
             "access-control-request-headers",
             "access-control-request-method",
             "host",
-            "origin"
+            "origin",
+            "user-agent"
         ],
         "{preflight:?}"
     );
     assert_eq!(preflight["origin"], ORIGIN);
+    assert_eq!(
+        preflight["user-agent"],
+        concat!("cors-probe/", env!("CARGO_PKG_VERSION"))
+    );
     assert_eq!(preflight["access-control-request-method"], "PUT");
     assert_eq!(
         preflight["access-control-request-headers"],
@@ -141,6 +147,26 @@ async fn usage_errors_exit_with_status_2() {
             "https://app.example.com/",
         ],
         vec!["ftp://127.0.0.1/", "--origin", ORIGIN],
+        vec![
+            "http://127.0.0.1:1/",
+            "--origin",
+            "https://app.example.com:443",
+        ],
+        vec![
+            "http://127.0.0.1:1/",
+            "--origin",
+            ORIGIN,
+            "--data",
+            "a body on a GET",
+        ],
+        vec![
+            "http://127.0.0.1:1/",
+            "--origin",
+            ORIGIN,
+            "--cookie",
+            "no-equals-sign",
+        ],
+        vec!["ws://127.0.0.1:1/", "--origin", ORIGIN, "-X", "POST"],
         vec![
             "http://127.0.0.1:1/",
             "--origin",

@@ -99,6 +99,10 @@ struct Case {
     console: &'static str,
     /// Substring of the hints.
     hint: &'static str,
+    /// Substrings the hints must not contain.
+    not_hint: &'static [&'static str],
+    /// Exactly this many hints (`None`: any number).
+    hint_count: Option<usize>,
     /// Substring of the warnings ("" for none expected; "-" for "no warning at all").
     warning: &'static str,
 }
@@ -114,8 +118,31 @@ fn base() -> Case {
         blocked: None,
         console: "",
         hint: "",
+        not_hint: &[],
+        hint_count: None,
         warning: "",
     }
+}
+
+/// What no hint may say about a CORS layer's deliberate refusal.
+const NOT_FOR_A_REFUSAL: &[&str] = &[
+    "exempt OPTIONS",
+    "sits behind",
+    "add `always`",
+    "add_header",
+];
+
+/// A tower-cors layer allowing `ORIGIN`, PUT, `content-type`; strict (refusing actual requests
+/// from other origins with 403) or not.
+fn tower_cors_strict() -> tower_cors::CorsLayer {
+    let policy = tower_cors::CorsPolicy::builder()
+        .allow_origin(ORIGIN)
+        .allow_methods(["PUT"])
+        .allow_headers(["content-type"])
+        .strict(true)
+        .build()
+        .expect("policy");
+    tower_cors::CorsLayer::new(policy)
 }
 
 const JSON: &[&str] = &["Content-Type: application/json"];
@@ -144,7 +171,7 @@ fn cases() -> Vec<Case> {
             blocked: Some("PreflightInvalidStatus"),
             console: "Response to preflight request doesn't pass access control check: It does \
                       not have HTTP ok status.",
-            hint: "answered 403: CORS sits behind authentication",
+            hint: "answered 403, and the answer does not say who refused",
             ..base()
         },
         Case {
@@ -169,7 +196,7 @@ fn cases() -> Vec<Case> {
             app: Router::new().route("/api", get(|| async { response(500, &[]) })),
             blocked: Some("MissingAllowOriginHeader"),
             console: "has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header",
-            hint: "add `always` to every CORS `add_header`",
+            hint: "add `always` to each CORS `add_header` line",
             ..base()
         },
         Case {
@@ -188,7 +215,7 @@ fn cases() -> Vec<Case> {
             method: "PUT",
             headers: JSON,
             blocked: Some("MissingAllowOriginHeader"),
-            hint: "the preflight carried the CORS headers, but this 500 error answer has none",
+            hint: "the preflight carried the CORS headers, but this 500 answer has none",
             ..base()
         },
         Case {
@@ -356,7 +383,149 @@ fn cases() -> Vec<Case> {
             headers: JSON,
             origin: "https://evil.example",
             blocked: Some("PreflightMissingAllowOriginHeader"),
-            hint: "answered 403",
+            hint: "tower-cors refused this request on purpose (its answer says \"CORS preflight \
+                   refused: origin not allowed\"): the origin https://evil.example is not in the \
+                   server's CORS allow-list. Whether this origin may use the API is the decision \
+                   of whoever owns the server's CORS policy",
+            not_hint: NOT_FOR_A_REFUSAL,
+            hint_count: Some(1),
+            ..base()
+        },
+        Case {
+            desc: "tower-cors: a refused header's preflight is a bare 403",
+            app: Router::new()
+                .route("/api", put(ok))
+                .layer(tower_cors(false)),
+            method: "PUT",
+            headers: &["Content-Type: application/json", "X-Debug: 1"],
+            blocked: Some("PreflightMissingAllowOriginHeader"),
+            hint: "a request header the page sends is not among the server's allowed headers (the \
+                   preflight asks for: content-type, x-debug)",
+            not_hint: NOT_FOR_A_REFUSAL,
+            hint_count: Some(1),
+            ..base()
+        },
+        Case {
+            desc: "tower-cors: a refused method's preflight is a bare 403",
+            app: Router::new()
+                .route("/api", put(ok))
+                .layer(tower_cors(false)),
+            method: "DELETE",
+            blocked: Some("PreflightMissingAllowOriginHeader"),
+            hint: "the method DELETE is not among the server's allowed methods",
+            not_hint: NOT_FOR_A_REFUSAL,
+            hint_count: Some(1),
+            ..base()
+        },
+        Case {
+            desc: "tower-cors strict: a refused origin's simple GET is a bare 403",
+            app: Router::new()
+                .route("/api", get(ok))
+                .layer(tower_cors_strict()),
+            origin: "https://evil.example",
+            blocked: Some("MissingAllowOriginHeader"),
+            console: "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+            hint: "tower-cors refused this request on purpose (its answer says \"CORS request \
+                   refused: origin not allowed\")",
+            not_hint: NOT_FOR_A_REFUSAL,
+            hint_count: Some(1),
+            ..base()
+        },
+        Case {
+            desc: "Starlette's CORSMiddleware refuses the origin with 400",
+            app: Router::new().fallback(|method: Method| async move {
+                if method == Method::OPTIONS {
+                    (StatusCode::BAD_REQUEST, "Disallowed CORS origin").into_response()
+                } else {
+                    response(200, &[])
+                }
+            }),
+            method: "PUT",
+            headers: JSON,
+            blocked: Some("PreflightMissingAllowOriginHeader"),
+            hint: "Starlette's CORSMiddleware (FastAPI) refused this request on purpose",
+            not_hint: NOT_FOR_A_REFUSAL,
+            hint_count: Some(1),
+            ..base()
+        },
+        Case {
+            desc: "Spring's CORS processor refuses with 403 Invalid CORS request",
+            app: Router::new().fallback(|method: Method| async move {
+                if method == Method::OPTIONS {
+                    (StatusCode::FORBIDDEN, "Invalid CORS request").into_response()
+                } else {
+                    response(200, &[])
+                }
+            }),
+            method: "PUT",
+            headers: JSON,
+            blocked: Some("PreflightMissingAllowOriginHeader"),
+            hint: "Spring's CORS processor refused this request on purpose (its answer says \
+                   \"Invalid CORS request\"): the origin https://app.example.com, the method PUT \
+                   or a request header is not in the server's CORS policy",
+            not_hint: NOT_FOR_A_REFUSAL,
+            hint_count: Some(1),
+            ..base()
+        },
+        Case {
+            desc: "a bare 403 preflight: authentication or a CORS refusal, the answer does not say",
+            app: by_method((403, &[]), (200, &[ACAO])),
+            method: "PUT",
+            blocked: Some("PreflightMissingAllowOriginHeader"),
+            hint: "answered 403, and the answer does not say who refused",
+            ..base()
+        },
+        Case {
+            desc: "no CORS headers at all: CORS off, or an empty or unset allow-list",
+            app: by_method((204, &[]), (200, &[])),
+            blocked: Some("MissingAllowOriginHeader"),
+            console: "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+            hint: "an allow-list that is empty or unset",
+            not_hint: &["add `always`"],
+            hint_count: Some(1),
+            ..base()
+        },
+        Case {
+            desc: "a CORS layer answers the preflight without the origin (the cors npm package's refusal)",
+            app: by_method(
+                (
+                    204,
+                    &[
+                        ("access-control-allow-methods", "GET,POST,PUT"),
+                        ("access-control-allow-headers", "Content-Type"),
+                    ],
+                ),
+                (200, &[]),
+            ),
+            method: "PUT",
+            headers: JSON,
+            blocked: Some("PreflightMissingAllowOriginHeader"),
+            hint: "a CORS layer answered the preflight (it sent access-control-allow-methods, \
+                   access-control-allow-headers) but left out `Access-Control-Allow-Origin`",
+            ..base()
+        },
+        Case {
+            desc: "a proxy and the application both add Allow-Origin and Allow-Credentials",
+            app: by_method(
+                (204, &[]),
+                (
+                    200,
+                    &[
+                        ACAO,
+                        ("access-control-allow-credentials", "true"),
+                        ACAO,
+                        ("access-control-allow-credentials", "true"),
+                    ],
+                ),
+            ),
+            credentials: true,
+            blocked: Some("MultipleAllowOriginValues"),
+            console: "The 'Access-Control-Allow-Origin' header contains multiple values \
+                      'https://app.example.com, https://app.example.com', but only one is \
+                      allowed. Have the server send the header with a valid value.",
+            hint: "proxy_hide_header Access-Control-Allow-Origin; proxy_hide_header \
+                   Access-Control-Allow-Credentials;",
+            hint_count: Some(1),
             ..base()
         },
         Case {
@@ -393,6 +562,8 @@ async fn every_cause_gets_the_browser_verdict_the_exit_status_and_the_fix() {
         if case.credentials {
             args.push("--credentials");
         }
+        // Every server here is the test's own: sending any method is harmless.
+        args.push("--send");
         let run = probe_json(&args).await;
         let mut fail = |m: String| failures.push(format!("{desc}: {m}\n    {}", run.json));
         match case.blocked {
@@ -431,6 +602,18 @@ async fn every_cause_gets_the_browser_verdict_the_exit_status_and_the_fix() {
         }
         if !run.hints().contains(case.hint) {
             fail(format!("hints lack {:?}: {:?}", case.hint, run.hints()));
+        }
+        for bad in case.not_hint {
+            if run.hints().contains(bad) {
+                fail(format!("hints say {bad:?}: {:?}", run.hints()));
+            }
+        }
+        let count = run.json["hints"].as_array().map_or(0, Vec::len);
+        if case.hint_count.is_some_and(|n| n != count) {
+            fail(format!(
+                "expected {:?} hint(s), got {count}",
+                case.hint_count
+            ));
         }
         match case.warning {
             "-" if !run.warnings().is_empty() => {

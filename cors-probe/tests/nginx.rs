@@ -147,6 +147,7 @@ async fn add_header_without_always_loses_the_cors_headers_on_errors() {
                 "--credentials",
                 "-X",
                 "PUT",
+                "--send",
                 "-H",
                 "Content-Type: application/json",
             ],
@@ -169,7 +170,7 @@ async fn add_header_without_always_loses_the_cors_headers_on_errors() {
         assert_eq!(last["received"]["status"], 500, "{desc}: {}", run.json);
         assert!(
             run.hints()
-                .contains("`add_header` applies to 2xx and 3xx answers only: add `always`"),
+                .contains("add `always` to each CORS `add_header` line"),
             "{desc}: the fix must recommend `always`: {}",
             run.hints()
         );
@@ -193,6 +194,7 @@ async fn add_header_always_keeps_the_cors_headers_on_errors() {
             "--credentials",
             "-X",
             "PUT",
+            "--send",
             "-H",
             "Content-Type: application/json",
         ],

@@ -1,7 +1,8 @@
 //! Cross-check of `cors-probe` against Chromium: every scenario of the suite that is one
 //! request from a fresh browser (no repeat, no redirect, no cache priming, no sandboxed
 //! iframe) runs in Chromium and through the probe, against both backends; the probe's verdict
-//! (readable or blocked) and, when blocked, its `corsError` must be Chromium's.
+//! (readable or blocked) and, when blocked, its `corsError` and its whole console sentence must
+//! be Chromium's, byte for byte.
 
 use std::fmt::Write as _;
 
@@ -30,6 +31,21 @@ fn loopback(url: &str) -> String {
         let _ = parsed.set_host(Some("127.0.0.1"));
     }
     parsed.into()
+}
+
+/// The sentence in a console line, from "Access to fetch at" on (ChromeDriver prefixes the
+/// page's URL and a line number, and quotes the message when it is a string).
+fn sentence(line: &str) -> &str {
+    let Some(start) = line.find("Access to fetch at ") else {
+        return line;
+    };
+    let quoted = line[..start].ends_with('"');
+    let rest = &line[start..];
+    if quoted {
+        rest.strip_suffix('"').unwrap_or(rest)
+    } else {
+        rest
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,6 +83,7 @@ async fn cors_probe_verdicts_equal_chromium() {
 
     let mut report = String::new();
     let mut disagreements = Vec::new();
+    let mut sentences = 0usize;
     for (backend, index, attempts) in &chromium {
         let scenario = &table[*index];
         let request = &scenario.request;
@@ -79,20 +96,32 @@ async fn cors_probe_verdicts_equal_chromium() {
             .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect();
         probe.credentials = request.credentials == Credentials::Include;
+        probe.body = request.body.map(|b| b.as_bytes().to_vec());
+        // The browser sends every method: so does the probe, against the suite's own servers.
+        probe.send = true;
         let verdict = cors_probe::run(&probe).await;
 
         let chrome_readable = matches!(attempts.first(), Some(Attempt::Readable { .. }));
-        let chrome_error = if chrome_readable {
-            None
+        let needle = format!("t={}", token(Engine::Chromium, *backend, *index));
+        let (chrome_error, chrome_sentence) = if chrome_readable {
+            (None, None)
         } else {
-            logs.cors_error(&format!("t={}", token(Engine::Chromium, *backend, *index)))
-                .map(|(code, _)| code)
+            (
+                logs.cors_error(&needle).map(|(code, _)| code),
+                logs.console_block(&needle).map(sentence),
+            )
         };
         let probe_readable = verdict.verdict == Some(Verdict::Allowed);
         let probe_error = verdict.diagnosis.as_ref().map(|d| d.cors_error.to_owned());
+        let same_sentence = chrome_readable
+            || (chrome_sentence.is_some() && chrome_sentence == verdict.console.as_deref());
         let agree = verdict.error.is_none()
             && chrome_readable == probe_readable
-            && (chrome_readable || chrome_error.is_none() || chrome_error == probe_error);
+            && (chrome_readable || chrome_error.is_none() || chrome_error == probe_error)
+            && same_sentence;
+        if !chrome_readable {
+            sentences += 1;
+        }
         let _ = writeln!(
             report,
             "| {} | {} | {} | {} | {} |",
@@ -110,7 +139,7 @@ async fn cors_probe_verdicts_equal_chromium() {
         );
         if !agree {
             disagreements.push(format!(
-                "{} / {}: Chromium {} {:?}, cors-probe {:?} {:?} {:?}",
+                "{} / {}: Chromium {} {:?}\n      {:?}\n    cors-probe {:?} {:?} {:?}\n      {:?}",
                 backend.name(),
                 scenario.desc,
                 if chrome_readable {
@@ -119,9 +148,11 @@ async fn cors_probe_verdicts_equal_chromium() {
                     "blocked"
                 },
                 chrome_error,
+                chrome_sentence,
                 verdict.verdict,
                 probe_error,
-                verdict.error
+                verdict.error,
+                verdict.console
             ));
         }
     }
@@ -136,10 +167,15 @@ async fn cors_probe_verdicts_equal_chromium() {
         ),
     );
     eprintln!(
-        "cors-probe vs Chromium: {} scenarios × {} backends compared; table in {}",
+        "cors-probe vs Chromium: {} scenarios × {} backends compared, {sentences} console \
+         sentences byte for byte; table in {}",
         table.len(),
         Backend::ALL.len(),
         path.display()
+    );
+    assert!(
+        sentences >= 20,
+        "only {sentences} blocked cases to compare sentences on"
     );
     assert!(
         disagreements.is_empty(),
