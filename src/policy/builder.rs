@@ -673,16 +673,11 @@ impl PolicyBuilder {
         }
     }
 
-    /// The allowed origins as `Display` shows them: canonical exact origins,
-    /// patterns and regexes as given (valid ones are already canonical).
+    /// The allowed patterns and regexes as `Display` shows them: as given
+    /// (valid ones are already canonical).
     fn describe_origins(&self) -> super::describe::Origins {
         super::describe::Origins {
             null: self.null_origin,
-            exact: self
-                .origins
-                .iter()
-                .filter_map(|o| canonical_origin(o).ok())
-                .collect(),
             patterns: self.patterns.clone(),
             #[cfg(feature = "regex")]
             regexes: self.regexes.clone(),
