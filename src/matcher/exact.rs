@@ -162,7 +162,7 @@ impl ExactSet {
     /// The bytes of the origin in a slot holding `index`.
     #[inline(always)]
     fn origin(&self, index: u32) -> Option<&[u8]> {
-        let i = index as usize - 1;
+        let i = (index as usize).checked_sub(1)?;
         let start = match i.checked_sub(1) {
             Some(before) => *self.ends.get(before)? as usize,
             None => 0,
