@@ -1,12 +1,14 @@
 //! The server of the reload load run (`scripts/reload-stall.sh`): an axum API behind a
 //! reloadable, credentialed `CorsLayer` of 1,000,000 exact origins, listening on loopback
 //! only, that replaces its policy with another of 1,000,000 origins every `--swap-every-ms`
-//! (0: never) and stops by itself after `--max-seconds`.
+//! (0: never) and stops by itself after `--max-seconds`. `--grace-ms` (default 200) is how
+//! long the old policy is kept after a swap, `--delay-ms` (default 0) how long the handler
+//! takes to answer.
 //!
 //! Run with:
 //!
 //! ```sh
-//! cargo run --release --example reload_server -- --port 0 --swap-every-ms 1000 --max-seconds 60
+//! cargo run --release --example reload_server -- --port 0 --swap-every-ms 3000 --max-seconds 60
 //! ```
 //!
 //! A background thread builds each new policy (never a request), promotes it with
@@ -68,8 +70,12 @@ fn policy(n: usize, generation: usize) -> Result<CorsPolicy, tower_cors::PolicyE
 }
 
 /// Answers with the request's `Origin` in `x-origin`, so that the load generator can tell
-/// which answer belongs to which request.
-async fn echo_origin(headers: HeaderMap) -> impl IntoResponse {
+/// which answer belongs to which request, after `delay` (a handler waiting on a database,
+/// say: the request holds the policy it started with until it answers).
+async fn echo_origin(headers: HeaderMap, delay: Duration) -> impl IntoResponse {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let origin = headers.get(ORIGIN).cloned();
     (
         [(HeaderName::from_static("x-origin"), origin)]
@@ -116,6 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let origins: usize = arg("--origins").map_or(Ok(1_000_000), |s| s.parse())?;
     let every_ms: u64 = arg("--swap-every-ms").map_or(Ok(0), |s| s.parse())?;
     let grace = Duration::from_millis(arg("--grace-ms").map_or(Ok(200), |s| s.parse())?);
+    let delay = Duration::from_millis(arg("--delay-ms").map_or(Ok(0), |s| s.parse())?);
 
     // Every policy, the first included, is built on one background thread, so that the
     // allocator reuses one thread's free memory from build to build.
@@ -166,7 +173,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     handle_tx.send(handle)?;
 
     let app = Router::new()
-        .route("/api/items", get(echo_origin))
+        .route(
+            "/api/items",
+            get(move |headers: HeaderMap| echo_origin(headers, delay)),
+        )
         .layer(layer);
     // Loopback only: the load run never leaves this machine.
     let listener =

@@ -5,11 +5,15 @@
 #
 # Not part of `cargo test`. Run from the repository root:
 #
-#   scripts/reload-stall.sh          # 2 rounds of 20 s without and 20 s with swaps
+#   scripts/reload-stall.sh          # 3 rounds of 20 s without and 20 s with swaps
 #   scripts/reload-stall.sh 30 3     # 3 rounds of 30 s
 #
-# Environment: RELOAD_SWAP_MS (time between swaps, default 1000), RELOAD_ORIGINS (default
+# Environment: RELOAD_SWAP_MS (time between swaps, default 3000), RELOAD_GRACE_MS (how
+# long the old policy is kept after a swap before the swapping thread drops it, default
+# 200), RELOAD_DELAY_MS (how long the handler takes, default 0), RELOAD_ORIGINS (default
 # 1000000), RELOAD_THREADS (wrk threads, default 2), RELOAD_CONNECTIONS (default 16).
+# `RELOAD_GRACE_MS=0 RELOAD_DELAY_MS=20` shows what the grace period prevents: requests
+# still holding the old policy free it themselves, and the run fails.
 #
 # Prints one line per run and the targets: p99 with swaps within 1.5x of p99 without (the
 # medians of the rounds); the peak growth of resident memory with swaps at most twice the
@@ -19,8 +23,10 @@
 set -euo pipefail
 
 duration="${1:-20}"
-rounds="${2:-2}"
-swap_ms="${RELOAD_SWAP_MS:-1000}"
+rounds="${2:-3}"
+swap_ms="${RELOAD_SWAP_MS:-3000}"
+grace_ms="${RELOAD_GRACE_MS:-200}"
+delay_ms="${RELOAD_DELAY_MS:-0}"
 origins="${RELOAD_ORIGINS:-1000000}"
 threads="${RELOAD_THREADS:-2}"
 connections="${RELOAD_CONNECTIONS:-16}"
@@ -49,7 +55,8 @@ trap cleanup EXIT
 run() {
   local label="$1" every="$2" log="$workdir/$1.server.log"
   target/release/examples/reload_server --port 0 --origins "$origins" \
-    --swap-every-ms "$every" --max-seconds $((duration + 120)) >"$log" 2>&1 &
+    --swap-every-ms "$every" --grace-ms "$grace_ms" --delay-ms "$delay_ms" \
+    --max-seconds $((duration + 120)) >"$log" 2>&1 &
   server=$!
   local port=""
   for _ in $(seq 600); do
