@@ -360,6 +360,7 @@ fn report(quick: bool) {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut base: Option<[f64; 3]> = None;
     let mut targets: Vec<(String, String, bool)> = Vec::new();
+    let mut build_note = String::new();
     for n in SIZES {
         eprintln!("  origins={n}");
         let list = origins(n);
@@ -414,7 +415,7 @@ fn report(quick: bool) {
         if n == 1_000_000 {
             // Wall clock on a shared machine: reported, never failed on.
             let met = b.policy_time <= Duration::from_millis(500);
-            println!(
+            build_note = format!(
                 "\n{n} origins built in {} (target ≤ 0.5 s on a quiet machine: {}; \
                  {:.2}× the HashSet<String> of this run)",
                 ms(b.policy_time),
@@ -430,6 +431,7 @@ fn report(quick: bool) {
             ));
         }
     }
+    println!("{build_note}");
     println!("\n| target | measured | met |\n|---|---:|:---:|");
     for (what, value, met) in &targets {
         println!(
