@@ -30,7 +30,6 @@ pub(crate) use pattern::{is_mdns, Patterns};
 pub(crate) struct OriginMatcher {
     /// Canonical serialized origins; a request's `Origin` bytes are looked up
     /// directly, so one hash lookup decides, however many origins there are.
-    /// The value is the origin's precomputed `Access-Control-Allow-Origin`.
     exact: ExactSet,
     patterns: Patterns,
     #[cfg(feature = "regex")]
@@ -56,13 +55,15 @@ impl fmt::Debug for OriginFn {
 }
 
 impl OriginMatcher {
-    pub(crate) fn add_exact(&mut self, canonical: String) {
-        if let Ok(value) = HeaderValue::from_str(&canonical) {
-            // One clone makes the buffer shared: later clones never allocate.
-            drop(value.clone());
-            self.exact
-                .insert(canonical.into_bytes().into_boxed_slice(), value);
-        }
+    pub(crate) fn add_exact(&mut self, canonical: impl AsRef<str>) {
+        // A hit answers with the request's own value, so the set needs no
+        // header value of its own.
+        self.exact.insert(canonical.as_ref().as_bytes());
+    }
+
+    /// The exact origins, each once, in the order first added.
+    pub(crate) fn exact_origins(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.exact.iter()
     }
 
     pub(crate) fn add_pattern(&mut self, input: &str) -> Result<(), Issue> {
@@ -113,9 +114,10 @@ impl OriginMatcher {
         if raw.len() > MAX_ORIGIN_LEN {
             return Err(self.oversized());
         }
-        // Configured origins are canonical, so a hit is a valid origin.
-        if let Some(value) = self.exact.get(raw) {
-            return Ok(value.clone());
+        // Configured origins are canonical, so a hit is a valid origin, and
+        // the request's value is the answer (its buffer is shared: no copy).
+        if self.exact.contains(raw) {
+            return Ok(origin.clone());
         }
         if raw == b"null" {
             return if self.null {

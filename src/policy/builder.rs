@@ -755,16 +755,11 @@ impl PolicyBuilder {
         }
     }
 
-    /// The allowed origins as `Display` shows them: canonical exact origins,
-    /// patterns and regexes as given (valid ones are already canonical).
+    /// The allowed patterns and regexes as `Display` shows them: as given
+    /// (valid ones are already canonical).
     fn describe_origins(&self) -> super::describe::Origins {
         super::describe::Origins {
             null: self.null_origin,
-            exact: self
-                .origins
-                .iter()
-                .filter_map(|o| canonical_origin(o).ok())
-                .collect(),
             patterns: self.patterns.clone(),
             #[cfg(feature = "regex")]
             regexes: self.regexes.clone(),
@@ -875,7 +870,7 @@ impl PolicyBuilder {
             };
             match canonical {
                 Ok(c) if !own.iter().any(|o| **o == *c.as_bytes()) => {
-                    own.push(c.into_bytes().into_boxed_slice());
+                    own.push(c.into_owned().into_bytes().into_boxed_slice());
                 }
                 Ok(_) => {}
                 Err(message) => issues.push(

@@ -7,11 +7,11 @@ use http::HeaderValue;
 
 use super::{CorsPolicy, Origins as Compiled};
 
-/// The allowed origins as configured, kept for `Display` only.
+/// The allowed patterns and regexes as configured, kept for `Display` only
+/// (the exact origins are read from the matcher, which holds them once).
 #[derive(Debug, Default)]
 pub(super) struct Origins {
     pub(super) null: bool,
-    pub(super) exact: Vec<String>,
     pub(super) patterns: Vec<String>,
     pub(super) regexes: Vec<String>,
 }
@@ -59,8 +59,11 @@ impl fmt::Display for CorsPolicy {
         match &c.origins {
             Compiled::Any => row(f, "origins:", "any (Access-Control-Allow-Origin: *)")?,
             Compiled::Nobody => row(f, "origins:", "none (a path no policy covers)")?,
-            Compiled::List(_) => {
-                let mut exact = d.exact.clone();
+            Compiled::List(m) => {
+                let mut exact: Vec<String> = m
+                    .exact_origins()
+                    .map(|o| String::from_utf8_lossy(o).into_owned())
+                    .collect();
                 if d.null {
                     exact.push("null".to_owned());
                 }
