@@ -455,3 +455,46 @@ fn any_origin_with_private_network_access_does_not_build() {
         .build()
         .expect("listed origins may reach the private network");
 }
+
+/// A report-only candidate whose predicate panics never changes or breaks
+/// the enforced answer; the difference is still reported.
+#[test]
+fn a_panicking_report_only_candidate_leaves_the_answer_alone() {
+    use std::sync::{Arc, Mutex};
+    use tower_cors::CorsLayer;
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    let enforced = CorsPolicy::builder()
+        .allow_origin("https://app.example.com")
+        .build()
+        .expect("enforced");
+    let candidate = CorsPolicy::builder()
+        .allow_origin_fn(|_, p| p.headers["x-tenant"] == "acme")
+        .build()
+        .expect("builds without credentials: not probed");
+    let reports = Arc::new(Mutex::new(0usize));
+    let seen = reports.clone();
+    for origin in ["https://app.example.com", "https://other.example.com"] {
+        let answer = |layer: CorsLayer| {
+            let mut service = layer.layer(harness::Inner::new(plain_inner_headers()));
+            let req = Request::get("/api")
+                .header("origin", origin)
+                .body(())
+                .expect("request");
+            let response = harness::block_on(service.call(req)).unwrap_or_else(|e| match e {});
+            let (parts, _) = response.into_parts();
+            (parts.status, parts.headers)
+        };
+        let plain = answer(CorsLayer::new(enforced.clone()));
+        let seen = seen.clone();
+        let shadowed = answer(
+            CorsLayer::new(enforced.clone())
+                .report_only(candidate.clone())
+                .on_refusal(move |_| *seen.lock().expect("lock") += 1),
+        );
+        assert_eq!(plain, shadowed, "{origin}");
+    }
+    // The allowed origin is refused by the (panicking) candidate: reported.
+    assert!(*reports.lock().expect("lock") >= 1);
+}
