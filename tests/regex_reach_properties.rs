@@ -310,6 +310,10 @@ const LABELS: &[&str] = &[
     "net",
     "test",
     "ck",
+    "jp",
+    "kawasaki",
+    "city",
+    "web",
 ];
 
 /// Host ends a user would spell out.
@@ -329,6 +333,9 @@ const TAILS: &[&str] = &[
     "io",
     "co.uk",
     "co.ck",
+    "kawasaki.jp",
+    "city.kawasaki.jp",
+    "web.app",
     "test",
     "10.0.0.1",
     "192.168.1.10",
@@ -451,7 +458,7 @@ fn regex() -> impl Strategy<Value = Node> {
         8 => origin(),
         1 => (origin(), origin()).prop_map(|(a, b)| Node::Alt(vec![a, b])),
     ];
-    (body, 0..40u8).prop_map(|(body, stray)| match (stray, body) {
+    (body, 0..30u8).prop_map(|(body, stray)| match (stray, body) {
         (0, Node::Cat(mut parts)) => {
             let at = parts.len() / 2;
             parts.insert(at, Node::StrayParen);
@@ -740,7 +747,7 @@ fn credentialed_regexes_that_build_reach_no_stranger() {
     assert!(share(c.built) >= 0.2, "too few regexes build: {c:?}");
     assert!(share(c.refused) >= 0.2, "too few regexes refused: {c:?}");
     assert!(
-        c.stray_paren >= cases / 100,
+        c.stray_paren >= cases / 200,
         "too few stray parentheses: {c:?}"
     );
     assert!(
