@@ -25,7 +25,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use http::Request;
 use proptest::prelude::*;
@@ -35,19 +35,24 @@ use tower_cors::{CorsPolicy, IssueKind, Origin};
 
 const LIST_TEXT: &str = include_str!("../data/public_suffix_list.dat");
 
-static LIST: LazyLock<publicsuffix::List> =
-    LazyLock::new(|| LIST_TEXT.parse().expect("the embedded list parses"));
+fn list() -> &'static publicsuffix::List {
+    static LIST: OnceLock<publicsuffix::List> = OnceLock::new();
+    LIST.get_or_init(|| LIST_TEXT.parse().expect("the embedded list parses"))
+}
 
 /// The top-level domains the list knows: the last label of every rule
 /// (`ck` has no rule of its own, only `*.ck` and `!www.ck`).
-static KNOWN_TLDS: LazyLock<BTreeSet<&'static str>> = LazyLock::new(|| {
-    LIST_TEXT
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .filter(|rule| !rule.starts_with("//"))
-        .filter_map(|rule| rule.rsplit('.').next())
-        .collect()
-});
+fn known_tlds() -> &'static BTreeSet<&'static str> {
+    static TLDS: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
+    TLDS.get_or_init(|| {
+        LIST_TEXT
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .filter(|rule| !rule.starts_with("//"))
+            .filter_map(|rule| rule.rsplit('.').next())
+            .collect()
+    })
+}
 
 // ---------------------------------------------------------------------------
 // The grammar.
@@ -516,10 +521,10 @@ fn judge_name(host: &str, literal: &[bool]) -> Result<Owner, String> {
     if tld == "local" {
         return Err(format!("{host} is an mDNS name"));
     }
-    if !KNOWN_TLDS.contains(tld) {
+    if !known_tlds().contains(tld) {
         return Ok(Owner::Private);
     }
-    let domain = LIST
+    let domain = list()
         .domain(host.as_bytes())
         .ok_or_else(|| format!("{host} is a public suffix"))?;
     let domain = std::str::from_utf8(domain.as_bytes()).expect("ASCII");
