@@ -625,6 +625,7 @@ fn run_case(tree: &Node, seed: u64, counts: &mut Counts) -> Result<(), TestCaseE
     let mut rng = Rng::new(seed);
     let mut per_scheme: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut owned_domains = BTreeSet::new();
+    let mut owned_literals = BTreeSet::new();
     let mut allowed = Vec::new();
     for _ in 0..40 {
         let mut sample = Vec::new();
@@ -667,6 +668,7 @@ fn run_case(tree: &Node, seed: u64, counts: &mut Counts) -> Result<(), TestCaseE
             Owner::Literal(l) => {
                 *counts.by_owner.entry("IP or opaque").or_default() += 1;
                 literals.insert(l.clone());
+                owned_literals.insert(l.clone());
             }
         }
         prop_assert!(
@@ -693,7 +695,7 @@ fn run_case(tree: &Node, seed: u64, counts: &mut Counts) -> Result<(), TestCaseE
             let literal = vec![true; parsed.host().len()];
             let owned = match judge(scheme, parsed.host(), &literal) {
                 Ok(Owner::Domain(d)) => owned_domains.contains(&d),
-                Ok(Owner::Literal(_)) => !is_special(scheme),
+                Ok(Owner::Literal(l)) => owned_literals.contains(&l),
                 Ok(_) => true,
                 Err(_) => false,
             };
