@@ -19,8 +19,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 # target:max_len — inputs must be able to exceed the layer's caps (Origin 1024 bytes,
-# Access-Control-Request-Headers 4096 bytes).
-targets=(origin:2048 request_headers:16384 policy_build:4096 service:4096)
+# Access-Control-Request-Headers 4096 bytes, an origin regex 4096 bytes).
+targets=(origin:2048 request_headers:16384 policy_build:4096 service:4096 regex_analysis:4200)
 
 cargo fuzz build
 

@@ -1,6 +1,7 @@
 //! Inputs found by the fuzz targets in `fuzz/`, each a named test, and a replay of the
-//! committed seed corpora of the byte-input targets (`origin`, `request_headers`) through the
-//! same checks, so `cargo test` exercises them without cargo-fuzz.
+//! committed seed corpora of the byte-input targets (`origin`, `request_headers`,
+//! `regex_analysis`) through the same checks, so `cargo test` exercises them without
+//! cargo-fuzz.
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
@@ -127,4 +128,76 @@ fn request_headers_more_than_16_lines_are_too_long() {
     fixtures::check_request_headers(sixteen.as_bytes());
     let seventeen = ["x-custom"; 17].join("\n");
     fixtures::check_request_headers(seventeen.as_bytes());
+}
+
+/// The `regex_analysis` target's checks: with credentials and with the WebSocket guard the
+/// regex builds or fails alike, an error lists its issues, and a regex that builds with
+/// credentials builds without them.
+#[cfg(feature = "regex")]
+fn check_regex_analysis(bytes: &[u8]) -> Result<(), String> {
+    use tower_cors::{CorsPolicy, IssueKind};
+    let Ok(expr) = std::str::from_utf8(bytes) else {
+        return Ok(());
+    };
+    let credentialed = CorsPolicy::builder()
+        .allow_origin_regex(expr)
+        .allow_credentials(true)
+        .build();
+    let guarded = CorsPolicy::builder()
+        .allow_origin_regex(expr)
+        .guard_websockets(true)
+        .build();
+    for built in [&credentialed, &guarded] {
+        if let Err(e) = built {
+            assert!(!e.issues().is_empty(), "{expr:?}: error without issues");
+            assert!(
+                e.issues()
+                    .iter()
+                    .all(|i| i.kind() == IssueKind::InvalidRegex),
+                "{expr:?}: {e}"
+            );
+        }
+    }
+    assert_eq!(credentialed.is_ok(), guarded.is_ok(), "{expr:?}");
+    if credentialed.is_ok() {
+        CorsPolicy::builder()
+            .allow_origin_regex(expr)
+            .build()
+            .unwrap_or_else(|e| panic!("{expr:?} builds with credentials, not without: {e}"));
+    }
+    match credentialed {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(feature = "regex")]
+#[test]
+fn regex_analysis_corpus_replays() {
+    let files = corpus("regex_analysis");
+    assert!(
+        files.len() >= 20,
+        "regex_analysis corpus has {} files",
+        files.len()
+    );
+    let built = files
+        .iter()
+        .filter(|(_, bytes)| check_regex_analysis(bytes).is_ok())
+        .count();
+    // The corpus holds safe and unsafe regexes alike.
+    assert!(built >= 5 && built + 5 <= files.len(), "{built} build");
+}
+
+/// `regex_analysis` target, slowest unit (10 s under the fuzzer's sanitizers, about 0.2 s in
+/// a release build): a class whose range `\x18-9` covers `.`, `/` and `:` repeated in front
+/// of a provider's suffix, `s3.amazonaws.com`, with public suffixes below every name the walk
+/// reads, so the walk spends its whole budget. It is refused as too complex to prove.
+#[cfg(feature = "regex")]
+#[test]
+fn regex_analysis_class_over_punctuation_before_a_provider_suffix_is_too_complex() {
+    let mut expr = b"https://[a-z0".to_vec();
+    expr.extend([0; 10]);
+    expr.extend(b"\x18-9-]+s3\\.amazonaws\\.com");
+    let err = check_regex_analysis(&expr).expect_err("refused with credentials");
+    assert!(err.contains("too complex"), "{err}");
 }

@@ -737,7 +737,9 @@ fn anchor(suffix: &str) -> Anchor {
         return Anchor::Refused(MDNS.to_owned());
     }
     let public = psl::public_suffix(suffix);
-    if !public.listed {
+    // A top-level domain the list knows only through rules below it (`ck`,
+    // whose names are all under `*.ck`) is not a private one.
+    if !public.listed && !psl::has_public_suffix_below(suffix) {
         return Anchor::Owned(Site::Private(last.to_owned()));
     }
     match psl::registrable_domain(suffix) {
@@ -791,5 +793,53 @@ fn classify(host: &str) -> Host {
             Some(domain) => Host::Site(Site::Domain(domain.to_owned())),
             None => Host::Refused(format!("it matches the public suffix {host:?} as a host")),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex_syntax::hir::Look;
+
+    fn verdict(expr: &str) -> Result<(), Unsafe> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(expr)
+            .expect("parses");
+        check(
+            &Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)]),
+            &[],
+        )
+    }
+
+    /// `ck`, `er`, `fk`, `jm`, `mm`, `np`, `pg` have no rule of their own,
+    /// only `*.ck` (and so on): every name two labels below them is a
+    /// stranger's registrable domain.
+    #[test]
+    fn a_top_level_domain_known_only_through_a_wildcard_rule_is_not_private() {
+        for (expr, witness) in [
+            (r"https://[a-z0-9-]+\.co\.ck", "https://evil.co.ck"),
+            (r"https://(?:[a-z]+\.)+ck", ".ck"),
+            (r"https://[a-z0-9-]+\.com\.er", ".com.er"),
+            (r"https://[a-z]+\.ck", ".ck"),
+        ] {
+            match verdict(expr) {
+                Err(Unsafe::Reaches { witness: w, .. }) => {
+                    assert!(w.ends_with(witness) || w == witness, "{expr}: {w}");
+                }
+                other => panic!("{expr}: {other:?}"),
+            }
+        }
+        // The exception `!www.ck` is a registrable domain; names below a
+        // registrable domain and unlisted top-level domains stay owned.
+        for expr in [
+            r"https://[a-z]+\.www\.ck",
+            r"https://[a-z0-9-]+\.example\.co\.ck",
+            r"https://[a-z0-9-]+\.internal",
+        ] {
+            assert_eq!(verdict(expr), Ok(()), "{expr}");
+        }
     }
 }
