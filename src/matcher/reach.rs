@@ -21,7 +21,7 @@
 //! owner. A regex whose walk does not end within the budget is refused as
 //! too complex to prove safe.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use regex_automata::dfa::{dense, Automaton, StartKind};
 use regex_automata::nfa::thompson;
@@ -601,12 +601,14 @@ impl<'a> Walk<'a> {
             }
             i += 1;
         }
-        let mut before: BTreeMap<(usize, u8), Vec<usize>> = BTreeMap::new();
+        // `before[state * HOST_BYTES.len() + byte]`: the states that step to
+        // `state` on `HOST_BYTES[byte]`.
+        let mut before: Vec<Vec<usize>> = vec![Vec::new(); states.len() * HOST_BYTES.len()];
         let mut ends = Vec::new();
         for (from, &state) in states.iter().enumerate() {
-            for &b in HOST_BYTES {
-                if let Some(to) = self.dfa.step(state, b).and_then(|n| index.get(&n)) {
-                    before.entry((*to, b)).or_default().push(from);
+            for (byte, &b) in HOST_BYTES.iter().enumerate() {
+                if let Some(&to) = self.dfa.step(state, b).and_then(|n| index.get(&n)) {
+                    before[to * HOST_BYTES.len() + byte].push(from);
                 }
             }
             if let Some(port) = self.dfa.host_end(state) {
@@ -641,11 +643,10 @@ impl<'a> Walk<'a> {
                     }
                 }
             }
-            for &b in HOST_BYTES.iter().rev() {
+            for (byte, &b) in HOST_BYTES.iter().enumerate().rev() {
                 let mut prev: Vec<usize> = set
                     .iter()
-                    .filter_map(|&s| before.get(&(s, b)))
-                    .flatten()
+                    .flat_map(|&s| &before[s * HOST_BYTES.len() + byte])
                     .copied()
                     .collect();
                 if prev.is_empty() {
