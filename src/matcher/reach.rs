@@ -409,13 +409,6 @@ impl<'a> Walk<'a> {
         format!("{}://{host}{port}", self.scheme)
     }
 
-    fn reaches(&self, host: &str, why: String) -> Unsafe {
-        Unsafe::Reaches {
-            witness: self.origin(host, &self.port),
-            why,
-        }
-    }
-
     /// Refuses a regex whose hosts spread over more sites than anyone spells
     /// out.
     fn too_many(&self, fallback: &str) -> Unsafe {
@@ -555,7 +548,7 @@ impl<'a> Walk<'a> {
                     let site = Site::Literal(format!("{}://{host}", self.scheme));
                     if self.sites.len() == MAX_SITES && !self.sites.iter().any(|(s, _)| *s == site)
                     {
-                        return Err(self.reaches(
+                        return Err(self.refuse(
                             &host,
                             format!(
                                 "it matches more than {MAX_SITES} {:?} origins: list the ones you trust exactly with allow_origin()",
