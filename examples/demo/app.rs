@@ -3,7 +3,7 @@
 //! cross-origin scenarios live and shows, for each, what the browser allowed
 //! and what the policy decided on the server.
 //!
-//! Shared with the browser test (`tests/browser.rs`), which loads the page in
+//! Shared with the browser test (`tests/it/browser.rs`), which loads the page in
 //! Chromium, Firefox and WebKit and checks every scenario (twice: after a
 //! reload, only the new load's decisions count).
 
