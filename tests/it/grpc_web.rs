@@ -6,7 +6,7 @@
 
 #[path = "../../examples/grpc_web.rs"]
 #[allow(dead_code, unreachable_pub)]
-mod example;
+pub(crate) mod example;
 use crate::support::grpc;
 
 use std::net::SocketAddr;

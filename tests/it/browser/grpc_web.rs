@@ -8,10 +8,8 @@
 //! the Debian packages `chromium` and `chromium-driver` (or `CHROMIUM` /
 //! `CHROMEDRIVER`), and fails when they are missing.
 
-#[path = "../../../examples/grpc_web.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod example;
 use super::harness;
+use crate::grpc_web::example;
 use crate::support::grpc;
 
 use std::net::SocketAddr;
