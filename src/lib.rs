@@ -78,7 +78,6 @@
 )]
 
 mod body;
-mod config;
 mod error;
 mod future;
 mod headers;
@@ -94,16 +93,14 @@ mod service;
 mod watch;
 
 pub use body::CorsBody;
-pub use config::CorsConfig;
-pub use error::{Issue, IssueKind, PolicyError};
+pub use error::{Issue, IssueKind, PolicyError, Setting};
 pub use future::ResponseFuture;
 pub use layer::CorsLayer;
 pub use origin::Origin;
 #[cfg(feature = "reload")]
 pub use policy::PolicyHandle;
 pub use policy::{
-    CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
-    Verdict,
+    CorsConfig, CorsPolicy, Decision, PathPolicies, PathPoliciesBuilder, PolicyBuilder, Verdict,
 };
 pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused, ReportOnly};
 pub use service::CorsService;

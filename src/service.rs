@@ -11,7 +11,7 @@ use tower_service::Service;
 
 use crate::body::CorsBody;
 use crate::future::ResponseFuture;
-use crate::policy::{Action, CorsPolicy, Decision, ReportOnlySource, Source};
+use crate::policy::{Action, CorsPolicy, Decision, PathPolicies, ReportOnlySource, Source};
 #[cfg(feature = "tracing")]
 use crate::refusal::Escaped;
 use crate::refusal::{RefusalReport, ReportOnly};
@@ -36,9 +36,9 @@ pub struct CorsService<S> {
 }
 
 impl<S> CorsService<S> {
-    /// Wraps `inner` with `policy`.
-    pub fn new(inner: S, policy: CorsPolicy) -> Self {
-        Self::from_source(inner, Source::Fixed(policy), None)
+    /// Wraps `inner` with a [`CorsPolicy`] or a [`PathPolicies`] table.
+    pub fn new(inner: S, policy: impl Into<PathPolicies>) -> Self {
+        Self::from_source(inner, Source::from(policy.into()), None)
     }
 
     pub(crate) fn from_source(inner: S, source: Source, on_refusal: Option<OnRefusal>) -> Self {
@@ -216,7 +216,7 @@ where
         // `Source::with_candidate` never nests candidates.
         Err(nested) => return serve_report_only(inner, nested, hook, req),
     };
-    let candidate = &shadowed.candidate;
+    let candidate = shadowed.candidate.policy_for(req.uri().path());
     if policy.same_as(candidate) {
         // Promoted: the candidate is the enforced policy, nothing can differ.
         return serve!(inner, policy, hook, req);

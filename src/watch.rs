@@ -17,9 +17,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime};
 
-use crate::config::CorsConfig;
 use crate::layer::CorsLayer;
-use crate::policy::{CorsPolicy, PolicyHandle};
+use crate::policy::CorsConfig;
+use crate::policy::{PathPolicies, PolicyHandle};
 
 /// The caller's parser, its error already rendered.
 type Parse = Box<dyn Fn(&str) -> Result<CorsConfig, String> + Send + 'static>;
@@ -498,7 +498,7 @@ enum Seen {
 /// The outcome of one look at the file.
 enum Check {
     Unchanged,
-    Policy(CorsPolicy),
+    Policy(PathPolicies),
     Problem(ConfigEvent),
 }
 
@@ -599,13 +599,14 @@ impl Watch {
         }
     }
 
-    /// Parses and builds `text`: the policy, or every problem.
-    fn compile(&self, text: &str) -> Result<CorsPolicy, Vec<String>> {
+    /// Parses and builds `text`: the policy or per-path table, or every
+    /// problem.
+    fn compile(&self, text: &str) -> Result<PathPolicies, Vec<String>> {
         let parsed = catch_unwind(AssertUnwindSafe(|| (self.parse)(text)))
             .map_err(|_| vec!["the parse function panicked".to_owned()])?;
         let config = parsed.map_err(|e| vec![format!("cannot parse: {e}")])?;
         config
-            .build()
+            .build_paths()
             .map_err(|e| e.issues().iter().map(ToString::to_string).collect())
     }
 

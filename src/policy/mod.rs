@@ -2,8 +2,11 @@
 //! decisions. Nothing here knows about tower.
 
 mod builder;
+mod compile;
+mod config;
 mod decision;
 mod describe;
+mod env;
 mod path;
 mod paths;
 mod source;
@@ -21,7 +24,8 @@ use http::header::{
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 
-pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
+pub use builder::PolicyBuilder;
+pub use config::CorsConfig;
 pub use decision::{Decision, Verdict};
 pub use paths::{PathPolicies, PathPoliciesBuilder};
 #[cfg(feature = "reload")]
