@@ -12,8 +12,12 @@
 //! - `#cors-safelisted-response-header-name` and `Access-Control-Expose-Headers` handling in
 //!   `#main-fetch`: which response headers the page can read.
 //!
+//! The spec's lists (safelisted and forbidden methods and headers, the bytes the safelist
+//! refuses, …) live in [`tables`], each as the spec states it, with the anchor of its
+//! definition.
+//!
 //! Not modelled: the preflight cache (every fetch runs from a fresh browser), redirects, no-cors
-//! mode, service workers, Private Network Access.
+//! mode, service workers, Private Network Access (apart from the request header it forbids).
 //!
 //! The crate depends on nothing but `http` and on no CORS server implementation: tower-cors's
 //! tests use it as the independent judge of what the middleware answers, and `cors-probe` uses
