@@ -354,6 +354,10 @@ fn forbidden_request_header_names_agree() {
             disagreements.push(format!("{name:?}: model {model}, library {library}"));
         }
     }
+    eprintln!(
+        "{} header names, {forbidden} of them forbidden",
+        names.len()
+    );
     assert!(
         forbidden > 1000,
         "the set holds forbidden names: {forbidden}"
@@ -535,6 +539,7 @@ fn safelisted_methods_agree() {
             ));
         }
     }
+    eprintln!("{} methods, {safelisted} of them safelisted", methods.len());
     assert!(methods.len() > 2000, "{} methods", methods.len());
     assert_eq!(safelisted, 3, "GET, HEAD and POST, in no other case");
     assert_agree("safelisted methods", methods.len(), &disagreements);
@@ -569,6 +574,7 @@ fn forbidden_and_normalized_methods_agree() {
             ));
         }
     }
+    eprintln!("{forbidden} forbidden and {normalized} normalized methods");
     assert!(
         forbidden >= 9 && normalized >= 12,
         "{forbidden} forbidden, {normalized} normalized"
