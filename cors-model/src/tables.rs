@@ -66,7 +66,7 @@ fn is_http_whitespace(c: char) -> bool {
     c == '\u{A}' || c == '\u{D}' || is_http_tab_or_space(c)
 }
 
-/// mimesniff §2 "HTTP token code point": "U+0021 (!), U+0023 (#), U+0024 ($), U+0025 (%),
+/// mimesniff §3 "HTTP token code point": "U+0021 (!), U+0023 (#), U+0024 ($), U+0025 (%),
 /// U+0026 (&), U+0027 ('), U+002A (*), U+002B (+), U+002D (-), U+002E (.), U+005E (^), U+005F
 /// (_), U+0060 (`), U+007C (|), U+007E (~), or an ASCII alphanumeric".
 pub fn is_http_token_code_point(c: char) -> bool {
@@ -572,7 +572,7 @@ pub fn is_cors_safelisted_response_header_name(name: &str, list: &[String]) -> b
         })
 }
 
-/// Fetch §3.2.3 "HTTP new-header syntax": "wildcard = "*"". In
+/// Fetch §3.3.4 "HTTP new-header syntax": "wildcard = "*"". In
 /// `Access-Control-Allow-Methods`, `Access-Control-Allow-Headers` and
 /// `Access-Control-Expose-Headers` it "counts as a wildcard for requests without credentials".
 pub const WILDCARD: &str = "*";
