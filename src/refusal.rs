@@ -299,7 +299,26 @@ pub struct RefusalReport<'a> {
     uri: &'a Uri,
     headers: &'a HeaderMap,
     report_only: Option<ReportOnly>,
+    /// The policy that refused, for what only it knows: the near miss of a
+    /// refused origin, whether a refused handshake was answered `403`. Asked
+    /// only when the report is displayed.
+    policy: Option<&'a dyn PolicyView>,
 }
+
+/// What a report asks of the policy that refused, when it is displayed.
+pub(crate) trait PolicyView: fmt::Debug + Sync {
+    /// An allowed origin that differs from `origin` only in its scheme, its
+    /// port or a `www.` label, and which of them differs.
+    fn near_miss(&self, origin: &[u8]) -> Option<(String, &'static str)>;
+    /// Whether this request is a WebSocket handshake the policy answers
+    /// `403` (the WebSocket guard).
+    fn guards_handshake(&self, method: &Method, headers: &HeaderMap) -> bool;
+}
+
+/// What Chromium's console says of a WebSocket handshake answered `403`
+/// (`websocket_stream.cc`); the browser suite reads it from the console.
+pub(crate) const REFUSED_HANDSHAKE: &str =
+    "Error during WebSocket handshake: Unexpected response code: 403";
 
 /// How a [`report_only`](crate::CorsLayer::report_only) candidate policy
 /// relates to a [`RefusalReport`]: see [`RefusalReport::report_only`].
@@ -332,7 +351,15 @@ impl<'a> RefusalReport<'a> {
             uri,
             headers,
             report_only: None,
+            policy: None,
         }
+    }
+
+    /// The report with the policy that refused, which its `Display` asks
+    /// for a near miss.
+    pub(crate) fn with_policy(mut self, policy: &'a dyn PolicyView) -> Self {
+        self.policy = Some(policy);
+        self
     }
 
     /// The report marked as involving a report-only candidate.
@@ -450,15 +477,43 @@ impl fmt::Display for RefusalReport<'_> {
         }
         write!(
             f,
-            " ({} {}, origin {}); Chrome's console: \"...from origin '{}' has been blocked by CORS policy: {}\"",
+            " ({} {}, origin {}); ",
             Escaped::bare(self.method.as_str().as_bytes(), 32),
             Escaped::bare(self.uri.path().as_bytes(), 256),
             self.origin()
                 .map_or(Escaped::NONE, |o| Escaped::quoted(o.as_bytes())),
-            self.origin()
-                .map_or(Escaped::NONE, |o| Escaped::bare(o.as_bytes(), 128)),
-            self.console_reason(),
         )?;
+        let handshake = !self.preflight
+            && self
+                .policy
+                .is_some_and(|p| p.guards_handshake(self.method, self.headers));
+        if handshake {
+            // Browsers apply no CORS to WebSockets: the console speaks of the
+            // handshake's status, not of a CORS policy.
+            write!(
+                f,
+                "Chrome's console: \"WebSocket connection to '...' failed: {REFUSED_HANDSHAKE}\""
+            )?;
+        } else {
+            write!(
+                f,
+                "Chrome's console: \"...from origin '{}' has been blocked by CORS policy: {}\"",
+                self.origin()
+                    .map_or(Escaped::NONE, |o| Escaped::bare(o.as_bytes(), 128)),
+                self.console_reason(),
+            )?;
+        }
+        if let (Refusal::OriginNotAllowed, Some(policy), Some(origin)) =
+            (self.refused.refusal, self.policy, self.origin())
+        {
+            if let Some((allowed, differs)) = policy.near_miss(origin.as_bytes()) {
+                write!(
+                    f,
+                    "; the policy allows {}: {differs}",
+                    Escaped::quoted(allowed.as_bytes())
+                )?;
+            }
+        }
         if self.report_only == Some(ReportOnly::CandidateAllows) {
             f.write_str("; the report-only policy would allow it")?;
         }

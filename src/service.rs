@@ -138,7 +138,7 @@ macro_rules! serve {
         let (inner, policy, hook): (&mut S, &CorsPolicy, Option<&OnRefusal>) =
             ($inner, $policy, $hook);
         let decision = policy.decide($req.method(), $req.headers(), None);
-        observe(hook, &decision, $req.method(), $req.uri(), $req.headers());
+        observe(hook, policy, &decision, $req.method(), $req.uri(), $req.headers());
         match policy.action(decision, $req.method(), $req.headers(), None) {
             Action::Answer(answer) => {
                 let (status, headers, body) = policy.answer(answer);
@@ -183,7 +183,14 @@ where
 {
     let (parts, body) = req.into_parts();
     let decision = policy.evaluate(&parts);
-    observe(hook, &decision, &parts.method, &parts.uri, &parts.headers);
+    observe(
+        hook,
+        policy,
+        &decision,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+    );
     match policy.action(decision, &parts.method, &parts.headers, Some(&parts)) {
         Action::Answer(answer) => {
             let (status, headers, body) = policy.answer(answer);
@@ -241,6 +248,7 @@ where
         (differs && shadow.refused().is_none()).then_some(ReportOnly::CandidateAllows);
     observe_as(
         hook,
+        policy,
         &decision,
         method,
         &parts.uri,
@@ -302,18 +310,20 @@ fn report_difference(
 #[inline(always)]
 fn observe(
     hook: Option<&OnRefusal>,
+    policy: &CorsPolicy,
     decision: &Decision,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
 ) {
-    observe_as(hook, decision, method, uri, headers, None);
+    observe_as(hook, policy, decision, method, uri, headers, None);
 }
 
 /// [`observe`], marking the report with what a report-only candidate does.
 #[inline(always)]
 fn observe_as(
     hook: Option<&OnRefusal>,
+    policy: &CorsPolicy,
     decision: &Decision,
     method: &Method,
     uri: &Uri,
@@ -326,7 +336,8 @@ fn observe_as(
     }
     if let Some(refused) = decision.refused() {
         let report = RefusalReport::new(refused, decision.is_preflight(), method, uri, headers)
-            .with_report_only(report_only);
+            .with_report_only(report_only)
+            .with_policy(policy);
         refused_request(hook, &report);
     }
 }

@@ -132,17 +132,17 @@ impl Decision {
         self.verdict() == Verdict::Refused
     }
 
-    /// Whether the policy allows a CORS request: the response will carry
-    /// `Access-Control-Allow-Origin` for it.
+    /// Whether the policy allows a CORS request: exactly when the response
+    /// carries `Access-Control-Allow-Origin` for it.
     ///
-    /// `false` for [`NotCors`](Self::NotCors) too, which is **not** a
-    /// refusal: a request without `Origin` is forwarded and answered as if
-    /// there were no CORS layer. To tell the three apart, use
+    /// `false` for [`NotCors`](Self::NotCors) and [`SameOrigin`](Self::SameOrigin)
+    /// too, which are **not** refusals: such requests are forwarded and
+    /// answered without `Access-Control-*` headers. To tell them apart, use
     /// [`verdict`](Self::verdict) or [`is_refused`](Self::is_refused).
     pub fn is_allowed(&self) -> bool {
         matches!(
             self,
-            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. } | Self::SameOrigin
+            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. }
         )
     }
 

@@ -37,7 +37,7 @@ use crate::headers::{
     MAX_METHOD_LEN,
 };
 use crate::matcher::OriginMatcher;
-use crate::refusal::{Refusal, Refused};
+use crate::refusal::{PolicyView, Refusal, Refused};
 
 /// WICG Private Network Access response and request headers.
 const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
@@ -811,3 +811,59 @@ pub(crate) fn is_websocket_upgrade(method: &Method, headers: &HeaderMap) -> bool
 pub(crate) const MAX_UPGRADE_VALUE_LEN: usize = 256;
 /// Most `Connection` or `Upgrade` lines scanned.
 pub(crate) const MAX_UPGRADE_LINES: usize = 16;
+
+impl PolicyView for CorsPolicy {
+    fn near_miss(&self, origin: &[u8]) -> Option<(String, &'static str)> {
+        let Origins::List(matcher) = &self.inner.origins else {
+            return None;
+        };
+        near_misses(std::str::from_utf8(origin).ok()?)
+            .find(|(twin, _)| matcher.has_exact(twin.as_bytes()))
+    }
+
+    fn guards_handshake(&self, method: &Method, headers: &HeaderMap) -> bool {
+        self.inner.guard_websockets && is_websocket_upgrade(method, headers)
+    }
+}
+
+/// The origins a refused `http` or `https` origin is often mistaken for,
+/// with what differs: the other scheme, no port (the default), `www.` added
+/// or removed. Each is looked up in the exact set: a few hashes, on the
+/// refusal path only, whatever the size of the list.
+fn near_misses(origin: &str) -> impl Iterator<Item = (String, &'static str)> + '_ {
+    let parsed = origin.split_once("://").and_then(|(scheme, rest)| {
+        let other = match scheme {
+            "https" => "http",
+            "http" => "https",
+            _ => return None,
+        };
+        let host = match rest.rfind(':') {
+            Some(i)
+                if i + 1 < rest.len()
+                    && rest[i + 1..].bytes().all(|b| b.is_ascii_digit())
+                    && (!rest.starts_with('[') || rest[..i].ends_with(']')) =>
+            {
+                &rest[..i]
+            }
+            _ => rest,
+        };
+        Some((scheme, other, host, rest))
+    });
+    parsed
+        .into_iter()
+        .flat_map(move |(scheme, other, host, rest)| {
+            let www = match host.strip_prefix("www.") {
+                Some(bare) => bare.to_owned(),
+                None => format!("www.{host}"),
+            };
+            let port = &rest[host.len()..];
+            [
+                (format!("{other}://{rest}"), "the scheme differs"),
+                (format!("{other}://{host}"), "the scheme and port differ"),
+                (format!("{scheme}://{host}"), "the port differs"),
+                (format!("{scheme}://{www}{port}"), "\"www.\" differs"),
+            ]
+            .into_iter()
+            .filter(move |(twin, _)| twin != origin)
+        })
+}
