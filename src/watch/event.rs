@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// What happened to a followed configuration file, given to the
-/// [`on_config_event`](ConfigWatcherBuilder::on_config_event) hook.
+/// [`on_config_event`](crate::ConfigWatcherBuilder::on_config_event) hook.
 ///
 /// Its `Display` is one line with control characters escaped, safe for any
 /// log: `CORS configuration "/etc/cors/cors.toml" rejected, the last good
@@ -69,7 +69,8 @@ impl fmt::Display for ConfigEvent {
     }
 }
 
-/// Why [`ConfigWatcherBuilder::start`] failed: the file gave no policy.
+/// Why [`ConfigWatcherBuilder::start`](crate::ConfigWatcherBuilder::start)
+/// failed: the file gave no policy.
 #[cfg_attr(docsrs, doc(cfg(feature = "watch")))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigFileError {
