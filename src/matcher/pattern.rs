@@ -13,7 +13,8 @@ use std::hash::BuildHasherDefault;
 use super::OriginHasher;
 use crate::error::{Issue, IssueKind};
 use crate::origin::{
-    add_scheme_hint, default_port, has_opaque_hosts, parse_config_port, split_config_origin, Origin,
+    add_scheme_hint, default_port, has_opaque_hosts, parse_config_port, split_config_origin,
+    ConfigOrigin, Origin,
 };
 use crate::psl;
 
@@ -161,6 +162,50 @@ enum Label<'a> {
 }
 
 fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
+    let (scheme, rest) = split_scheme(input)?;
+    let (first, label) = wildcard_label(input, rest)?;
+    // The pattern without its wildcard label, checked as an origin.
+    let text = match label {
+        Label::Plain => input.to_owned(),
+        Label::Star | Label::Glob(..) => format!("{scheme}://{}", &rest[first.len() + 1..]),
+    };
+    let mut parts = split_config_origin(&text).map_err(|e| invalid(input, &e))?;
+    let port = pattern_port(input, &parts)?;
+    let host_is_ip =
+        Origin::parse(&format!("{}://{}", parts.scheme, parts.host)).is_some_and(|o| o.host_is_ip);
+    let host = pattern_host(input, label, port, &mut parts.fixes)?;
+    if host != Host::Exact && host_is_ip {
+        return Err(invalid(input, "an IP address has no subdomains"));
+    }
+    if host != Host::Exact {
+        if let Some(issue) = strangers_below(input, &parts.scheme, &host, &parts.host) {
+            return Err(issue);
+        }
+    }
+    let canonical = rebuild(&parts.scheme, &host, &parts.host, port);
+    if !parts.fixes.is_empty() || canonical != input {
+        let why = if parts.fixes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.fixes.join(", "))
+        };
+        return Err(invalid(
+            input,
+            &format!("write it as browsers send origins{why}: did you mean {canonical:?}?"),
+        ));
+    }
+    let rule = Rule {
+        scheme: parts.scheme.into_bytes().into_boxed_slice(),
+        host,
+        port,
+    };
+    Ok((parts.host.into_bytes().into_boxed_slice(), rule))
+}
+
+/// The scheme of a pattern, as written, and what follows its `://`; refuses
+/// an empty pattern, one without a scheme, and one over a scheme whose hosts
+/// are opaque.
+fn split_scheme(input: &str) -> Result<(&str, &str), Issue> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(invalid(
@@ -181,6 +226,12 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
             ),
         ));
     }
+    Ok((scheme, rest))
+}
+
+/// The leftmost label of a pattern's host (`rest`: what follows `://`), and
+/// its wildcard; refuses a wildcard anywhere else, or more than one.
+fn wildcard_label<'a>(input: &str, rest: &'a str) -> Result<(&'a str, Label<'a>), Issue> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let host_part = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
     let (first, below) = host_part.split_once('.').unwrap_or((host_part, ""));
@@ -198,13 +249,12 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
         Some(("", "")) => Label::Star,
         Some((prefix, suffix)) => Label::Glob(prefix, suffix),
     };
-    // The pattern without its wildcard label, checked as an origin.
-    let text = match label {
-        Label::Plain => input.to_owned(),
-        Label::Star | Label::Glob(..) => format!("{scheme}://{}", &rest[first.len() + 1..]),
-    };
-    let mut parts = split_config_origin(&text).map_err(|e| invalid(input, &e))?;
-    let port = match parts.port.as_deref() {
+    Ok((first, label))
+}
+
+/// The port of a pattern: `*`, a number, or the scheme's default.
+fn pattern_port(input: &str, parts: &ConfigOrigin) -> Result<Port, Issue> {
+    Ok(match parts.port.as_deref() {
         Some("*") => Port::Any,
         Some(p) if p.contains('*') => return Err(invalid(input, WILDCARD_RULE)),
         Some(p) => match parse_config_port(p) {
@@ -213,10 +263,18 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
             None => return Err(invalid(input, &format!("{p:?} is not a port number"))),
         },
         None => Port::Exact(None),
-    };
-    let host_is_ip =
-        Origin::parse(&format!("{}://{}", parts.scheme, parts.host)).is_some_and(|o| o.host_is_ip);
-    let host = match label {
+    })
+}
+
+/// What a pattern asks of the host, from its wildcard label; records in
+/// `fixes` a glob label to lowercase.
+fn pattern_host(
+    input: &str,
+    label: Label<'_>,
+    port: Port,
+    fixes: &mut Vec<&'static str>,
+) -> Result<Host, Issue> {
+    Ok(match label {
         Label::Plain if port != Port::Any => {
             return Err(Issue::new(
                 IssueKind::InvalidPattern,
@@ -247,41 +305,15 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
                 .bytes()
                 .chain(suffix.bytes())
                 .any(|b| b.is_ascii_uppercase());
-            if upper && !parts.fixes.contains(&"lowercase the host") {
-                parts.fixes.push("lowercase the host");
+            if upper && !fixes.contains(&"lowercase the host") {
+                fixes.push("lowercase the host");
             }
             Host::Glob {
                 prefix: prefix.to_ascii_lowercase().into_bytes().into(),
                 suffix: suffix.to_ascii_lowercase().into_bytes().into(),
             }
         }
-    };
-    if host != Host::Exact && host_is_ip {
-        return Err(invalid(input, "an IP address has no subdomains"));
-    }
-    if host != Host::Exact {
-        if let Some(issue) = strangers_below(input, &parts.scheme, &host, &parts.host) {
-            return Err(issue);
-        }
-    }
-    let canonical = rebuild(&parts.scheme, &host, &parts.host, port);
-    if !parts.fixes.is_empty() || canonical != input {
-        let why = if parts.fixes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", parts.fixes.join(", "))
-        };
-        return Err(invalid(
-            input,
-            &format!("write it as browsers send origins{why}: did you mean {canonical:?}?"),
-        ));
-    }
-    let rule = Rule {
-        scheme: parts.scheme.into_bytes().into_boxed_slice(),
-        host,
-        port,
-    };
-    Ok((parts.host.into_bytes().into_boxed_slice(), rule))
+    })
 }
 
 /// Why a wildcard over `base` also covers names strangers can register, if
