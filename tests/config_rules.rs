@@ -118,7 +118,7 @@ fn globs_directly_under_public_suffixes_are_refused() {
             CorsPolicy::builder().allow_origin_pattern(pattern),
             IssueKind::PublicSuffixPattern,
             pattern,
-            &format!("{pattern:?} puts its wildcard directly under the public suffix {suffix:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match"),
+            &format!("{pattern:?} puts its wildcard directly under the public suffix {suffix:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with allow_origin(), or write an anchored regex with allow_origin_regex() (feature \"regex\") that only your own names can match"),
         );
     }
     // One label further down is a registrable domain's own subdomain: allowed.

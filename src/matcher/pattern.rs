@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::OriginHasher;
-use crate::error::{Issue, IssueKind};
+use crate::error::{Issue, IssueKind, Message, Setting};
 use crate::origin::{
     add_scheme_hint, default_port, has_opaque_hosts, parse_config_port, split_config_origin,
     ConfigOrigin, Origin,
@@ -221,9 +221,11 @@ fn split_scheme(input: &str) -> Result<(&str, &str), Issue> {
         return Err(Issue::new(
             IssueKind::InvalidPattern,
             input,
-            format!(
-                "{input:?} is a pattern over the {lower_scheme:?} scheme, whose hosts are opaque names (extension IDs, app shells) with no subdomains to match: list each origin exactly with allow_origin(), as the browser or app sends it"
-            ),
+            Message::from(format!(
+                "{input:?} is a pattern over the {lower_scheme:?} scheme, whose hosts are opaque names (extension IDs, app shells) with no subdomains to match: list each origin exactly with "
+            ))
+            .name(Setting::AllowOrigins)
+            .text(", as the browser or app sends it"),
         ));
     }
     Ok((scheme, rest))
@@ -279,7 +281,9 @@ fn pattern_host(
             return Err(Issue::new(
                 IssueKind::InvalidPattern,
                 input,
-                format!("{input:?} has no wildcard: use allow_origin() for an exact origin"),
+                Message::from(format!("{input:?} has no wildcard: list it with "))
+                    .name(Setting::AllowOrigins)
+                    .text(" as an exact origin"),
             ))
         }
         Label::Plain => Host::Exact,
@@ -326,7 +330,7 @@ fn strangers_below(input: &str, scheme: &str, host: &Host, base: &str) -> Option
     } else {
         (psl::a_public_suffix_below(base)?, false)
     };
-    let issue = |message: String| Some(Issue::new(IssueKind::PublicSuffixPattern, input, message));
+    let issue = |message: Message| Some(Issue::new(IssueKind::PublicSuffixPattern, input, message));
     match host {
         Host::Glob { prefix, suffix: end } if directly => {
             let sibling = format!(
@@ -334,16 +338,22 @@ fn strangers_below(input: &str, scheme: &str, host: &Host, base: &str) -> Option
                 String::from_utf8_lossy(prefix),
                 String::from_utf8_lossy(end),
             );
-            issue(format!(
-                "{input:?} puts its wildcard directly under the public suffix {base:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match"
-            ))
+            issue(
+                Message::from(format!(
+                    "{input:?} puts its wildcard directly under the public suffix {base:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with "
+                ))
+                .name(Setting::AllowOrigins)
+                .text(", or write an anchored regex with ")
+                .name(Setting::AllowOriginRegexes)
+                .text(" (feature \"regex\") that only your own names can match"),
+            )
         }
-        _ if directly => issue(format!(
+        _ if directly => issue(Message::from(format!(
             "{input:?} covers the public suffix {base:?}, under which anyone can register a domain: use a pattern over a domain you control, e.g. \"{scheme}://*.example.{base}\""
-        )),
-        _ => issue(format!(
+        ))),
+        _ => issue(Message::from(format!(
             "{input:?} covers {suffix:?}, a public suffix under which anyone can register a name, so it also matches a stranger's \"{scheme}://attacker.{suffix}\": use a pattern over the name you own below it, e.g. \"{scheme}://*.your-name.{suffix}\""
-        )),
+        ))),
     }
 }
 
@@ -556,7 +566,7 @@ mod tests {
             .expect_err("public suffix");
         assert_eq!(
             err.to_string(),
-            "\"https://myapp-*.vercel.app\" puts its wildcard directly under the public suffix \"vercel.app\", where anyone can register a name, so it also matches a stranger's \"https://myapp-attacker.vercel.app\": list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match"
+            "\"https://myapp-*.vercel.app\" puts its wildcard directly under the public suffix \"vercel.app\", where anyone can register a name, so it also matches a stranger's \"https://myapp-attacker.vercel.app\": list your preview origins exactly with allow_origin(), or write an anchored regex with allow_origin_regex() (feature \"regex\") that only your own names can match"
         );
         let err = Patterns::default()
             .add("https://PR-*.Example.com")

@@ -254,9 +254,40 @@ pub(crate) fn parse_config_port(text: &str) -> Option<u16> {
     text.parse().ok()
 }
 
-/// Canonicalizes a configured exact origin. `Err` carries the message shown
-/// to the user: either why it is no origin, or the corrected form.
-pub(crate) fn canonical_origin(input: &str) -> Result<Cow<'_, str>, String> {
+/// Why a configured origin is not in browser serialization: the message
+/// shown to the user, and the corrected form when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NotCanonical {
+    pub(crate) message: String,
+    pub(crate) suggestion: Option<String>,
+}
+
+impl From<String> for NotCanonical {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            suggestion: None,
+        }
+    }
+}
+
+impl std::fmt::Display for NotCanonical {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::ops::Deref for NotCanonical {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Canonicalizes a configured exact origin. `Err` says why it is no origin,
+/// with the corrected form when there is one.
+pub(crate) fn canonical_origin(input: &str) -> Result<Cow<'_, str>, NotCanonical> {
     if is_canonical_web_origin(input.as_bytes()) {
         return Ok(Cow::Borrowed(input));
     }
@@ -290,22 +321,18 @@ fn is_canonical_web_origin(input: &[u8]) -> bool {
 }
 
 /// [`canonical_origin`] for every input: splits, normalizes and compares.
-fn canonical_origin_general(input: &str) -> Result<String, String> {
+fn canonical_origin_general(input: &str) -> Result<String, NotCanonical> {
+    // Policies give `null`, `*` and patterns their own settings before
+    // asking here; the messages stay true for any caller.
     match input.trim() {
         "null" => {
             return Err(format!(
-                "{input:?} is not an exact origin: use allow_null_origin() to opt in to the opaque origin"
-            ))
-        }
-        "*" => {
-            return Err(format!(
-                "{input:?} is not an exact origin: use allow_any_origin() for a public policy"
-            ))
+                "{input:?} is not an exact origin: the opaque origin has a setting of its own"
+            )
+            .into())
         }
         t if t.contains('*') => {
-            return Err(format!(
-                "{input:?} contains a wildcard: use allow_origin_pattern() for subdomain or port patterns"
-            ))
+            return Err(format!("{input:?} is not an exact origin: it holds a wildcard").into())
         }
         _ => {}
     }
@@ -328,9 +355,9 @@ fn canonical_origin_general(input: &str) -> Result<String, String> {
                 None
             }
             None => {
-                return Err(format!(
-                    "{input:?} is not an origin: {text:?} is not a port number"
-                ))
+                return Err(
+                    format!("{input:?} is not an origin: {text:?} is not a port number").into(),
+                )
             }
         },
     };
@@ -346,9 +373,12 @@ fn canonical_origin_general(input: &str) -> Result<String, String> {
         } else {
             format!(" ({})", parts.fixes.join(", "))
         };
-        Err(format!(
-            "{input:?} is not an origin as browsers send it{why}: did you mean {canonical:?}?"
-        ))
+        Err(NotCanonical {
+            message: format!(
+                "{input:?} is not an origin as browsers send it{why}: did you mean {canonical:?}?"
+            ),
+            suggestion: Some(canonical),
+        })
     }
 }
 

@@ -15,7 +15,7 @@ mod wire;
 
 pub(crate) use canonical::{
     add_scheme_hint, canonical_origin, default_port, has_opaque_hosts, parse_config_port,
-    split_config_origin, ConfigOrigin,
+    split_config_origin, ConfigOrigin, NotCanonical,
 };
 pub(crate) use wire::origin_matches_host;
 

@@ -16,7 +16,7 @@ use crate::headers::{
     NORMALIZED_METHODS, REGISTERED_METHODS,
 };
 use crate::matcher::{is_mdns, OriginFn, OriginMatcher};
-use crate::origin::{canonical_origin, Origin};
+use crate::origin::{canonical_origin, NotCanonical, Origin};
 
 /// Checks and compiles `spec` with `predicates`; every issue is named the
 /// way `front` names settings.
@@ -187,10 +187,9 @@ impl Compiler<'_> {
             } else {
                 match canonical_origin(input) {
                     Ok(canonical) => matcher.add_exact(canonical),
-                    Err(message) => self.issues.push(
-                        Issue::new(IssueKind::InvalidOrigin, input.as_str(), message)
-                            .at(Setting::AllowOrigins, i),
-                    ),
+                    Err(e) => self
+                        .issues
+                        .push(not_canonical(input, e).at(Setting::AllowOrigins, i)),
                 }
             }
         }
@@ -385,10 +384,10 @@ impl Compiler<'_> {
             let canonical = match input.trim() {
                 "null" => Err(format!(
                     "{input:?} is not an own origin: an opaque origin is never a service's own page, and any page can send it from a sandboxed iframe; remove it"
-                )),
+                ).into()),
                 t if t.contains('*') => Err(format!(
                     "{input:?} is not an own origin: list the exact origins this service's own pages are served from"
-                )),
+                ).into()),
                 _ => canonical_origin(input),
             };
             match canonical {
@@ -396,10 +395,9 @@ impl Compiler<'_> {
                     own.push(c.into_owned().into_bytes().into_boxed_slice());
                 }
                 Ok(_) => {}
-                Err(message) => self.issues.push(
-                    Issue::new(IssueKind::InvalidOrigin, input.as_str(), message)
-                        .at(Setting::OwnOrigins, i),
-                ),
+                Err(e) => self
+                    .issues
+                    .push(not_canonical(input, e).at(Setting::OwnOrigins, i)),
             }
         }
         own.into_boxed_slice()
@@ -514,6 +512,16 @@ impl Compiler<'_> {
             }
         }
         (names, any)
+    }
+}
+
+/// The issue of an entry that is not an origin as browsers send it, with
+/// the corrected form as data when there is one.
+fn not_canonical(input: &str, e: NotCanonical) -> Issue {
+    let issue = Issue::new(IssueKind::InvalidOrigin, input, e.message);
+    match e.suggestion {
+        Some(fixed) => issue.suggest(fixed),
+        None => issue,
     }
 }
 

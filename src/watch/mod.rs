@@ -18,8 +18,8 @@ use std::time::Duration;
 pub use event::{ConfigEvent, ConfigFileError};
 use poll::{Check, Watch};
 
-use crate::policy::CorsConfig;
 use crate::layer::CorsLayer;
+use crate::policy::CorsConfig;
 use crate::policy::PolicyHandle;
 
 /// The caller's parser, its error already rendered.

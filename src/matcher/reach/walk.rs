@@ -212,7 +212,7 @@ impl<'a> Walk<'a> {
                         return Err(self.refuse(
                             &host,
                             format!(
-                                "it matches more than {MAX_SITES} {:?} origins: list the ones you trust exactly with allow_origin()",
+                                "it matches more than {MAX_SITES} {:?} origins: list the ones you trust as exact origins",
                                 self.scheme
                             ),
                         ));
