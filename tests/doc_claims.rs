@@ -55,7 +55,10 @@ async fn own_origins_exempt_requests_but_not_preflights() {
     let take = || std::mem::take(&mut *reports.lock().expect("lock"));
 
     let post = request("POST", &[("origin", OWN)]);
-    assert!(matches!(policy.evaluate_request(&post), Decision::SameOrigin));
+    assert!(matches!(
+        policy.evaluate_request(&post),
+        Decision::SameOrigin
+    ));
     assert_eq!(status(&layer, post).await, 200, "strict mode forwards it");
     assert!(take().is_empty(), "a same-origin POST is never reported");
 
@@ -111,31 +114,41 @@ fn texts() -> impl Strategy<Value = Vec<String>> {
 fn config() -> impl Strategy<Value = CorsConfig> {
     (
         (texts(), texts(), texts(), texts(), texts(), texts()),
-        (any::<[bool; 8]>(), any::<Option<u64>>(), any::<Option<u16>>()),
+        (
+            any::<[bool; 8]>(),
+            any::<Option<u64>>(),
+            any::<Option<u16>>(),
+        ),
     )
-        .prop_map(|((origins, regexes, own, methods, headers, expose), (b, max_age, status))| {
-            // Every field is set; the update keeps this compiling when fields are added.
-            #[allow(clippy::needless_update)]
-            CorsConfig {
-                allow_origins: origins,
-                // Regexes are exercised in their own test, with the feature.
-                allow_origin_regexes: if cfg!(feature = "regex") { Vec::new() } else { regexes },
-                allow_any_origin: b[0],
-                allow_null_origin: b[1],
-                own_origins: own,
-                allow_methods: methods,
-                allow_headers: headers,
-                expose_headers: expose,
-                allow_credentials: b[2],
-                max_age,
-                preflight_status: status,
-                strict: b[3],
-                guard_websockets: b[4],
-                allow_private_network: b[5],
-                explain_preflight_refusals: b[6],
-                ..CorsConfig::default()
-            }
-        })
+        .prop_map(
+            |((origins, regexes, own, methods, headers, expose), (b, max_age, status))| {
+                // Every field is set; the update keeps this compiling when fields are added.
+                #[allow(clippy::needless_update)]
+                CorsConfig {
+                    allow_origins: origins,
+                    // Regexes are exercised in their own test, with the feature.
+                    allow_origin_regexes: if cfg!(feature = "regex") {
+                        Vec::new()
+                    } else {
+                        regexes
+                    },
+                    allow_any_origin: b[0],
+                    allow_null_origin: b[1],
+                    own_origins: own,
+                    allow_methods: methods,
+                    allow_headers: headers,
+                    expose_headers: expose,
+                    allow_credentials: b[2],
+                    max_age,
+                    preflight_status: status,
+                    strict: b[3],
+                    guard_websockets: b[4],
+                    allow_private_network: b[5],
+                    explain_preflight_refusals: b[6],
+                    ..CorsConfig::default()
+                }
+            },
+        )
 }
 
 fn builder_from(
@@ -250,7 +263,11 @@ fn table_after(text: &str, heading: &str) -> Vec<Vec<String>> {
 
 /// The names in backticks of a Markdown cell.
 fn ticked(cell: &str) -> Vec<String> {
-    cell.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// README.md: the Cargo features table and the default dependencies are Cargo.toml's.
