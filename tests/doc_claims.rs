@@ -322,7 +322,7 @@ fn readme_features_and_dependencies_are_cargo_tomls() {
 }
 
 /// Until a repository and a release exist, nothing points at them: no `repository` or
-/// `documentation` URL in Cargo.toml, no `docs.rs/tower-cors` link in the documents.
+/// `documentation` URL in Cargo.toml, no link to this crate on docs.rs in the documents.
 #[test]
 fn no_invented_urls() {
     let manifest: toml::Table = toml::from_str(&read("Cargo.toml")).expect("Cargo.toml");
@@ -340,10 +340,12 @@ fn no_invented_urls() {
         let name = entry.expect("entry").file_name();
         documents.push(format!("docs/{}", name.to_string_lossy()));
     }
+    // Spelt in two halves, so that this file does not contain it either.
+    let docs_rs = format!("docs.rs/{}", "tower-cors");
     for document in documents {
         assert!(
-            !read(&document).contains("docs.rs/tower-cors"),
-            "{document} links docs.rs/tower-cors, which does not exist before a release"
+            !read(&document).contains(&docs_rs),
+            "{document} links {docs_rs}, which does not exist before a release"
         );
     }
 }
