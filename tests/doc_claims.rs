@@ -377,3 +377,13 @@ fn security_md_names_tests_that_exist() {
     }
     assert!(named >= 30, "SECURITY.md names {named} tests");
 }
+
+/// README.md stays a first contact: at most 200 lines, everything longer in `docs/`.
+#[test]
+fn readme_stays_under_200_lines() {
+    let lines = read("README.md").lines().count();
+    assert!(
+        lines <= 200,
+        "README.md has {lines} lines: move the details to a guide in docs/"
+    );
+}
