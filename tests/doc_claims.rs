@@ -387,3 +387,29 @@ fn readme_stays_under_200_lines() {
         "README.md has {lines} lines: move the details to a guide in docs/"
     );
 }
+
+/// docs/migrating-from-tower-http.md: tower-http panics when a layer with `Any` and
+/// credentials wraps a service; tower-cors refuses the policy in `build()`.
+#[test]
+fn tower_http_panics_where_tower_cors_refuses_to_build() {
+    use tower_http::cors::{Any, CorsLayer as TowerHttpCors};
+
+    let layer = TowerHttpCors::new()
+        .allow_origin(Any)
+        .allow_credentials(true);
+    let wrap = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        layer.layer(service_fn(|_req: Request<()>| async {
+            Ok::<_, Infallible>(Response::new(String::new()))
+        }))
+    }));
+    assert!(
+        wrap.is_err(),
+        "tower-http wrapped a service with Any and credentials"
+    );
+
+    let built = CorsPolicy::builder()
+        .allow_any_origin()
+        .allow_credentials(true)
+        .build();
+    assert!(built.is_err(), "tower-cors built Any with credentials");
+}
