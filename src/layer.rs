@@ -147,10 +147,10 @@ impl CorsLayer {
     /// Works with every constructor ([`new`](Self::new), `reloadable`,
     /// [`per_path`](Self::per_path)); a second call replaces the first hook. `f` runs on the request path,
     /// before the answer: keep it short (count, or hand the line to a
-    /// logger). Requests without `Origin` and same-origin requests (from an
-    /// [`own_origins`](crate::PolicyBuilder::own_origins) entry) are not
-    /// refusals and never reach it. Without a hook the layer does no work for
-    /// it.
+    /// logger). Requests without `Origin` and same-origin requests that are
+    /// not preflights (from an [`own_origins`](crate::PolicyBuilder::own_origins)
+    /// entry) are not refusals and never reach it; a preflight from an own
+    /// origin is decided, and reported, like any other.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};
@@ -211,9 +211,9 @@ impl CorsLayer {
     /// *is* the candidate, nothing differs, and nothing is evaluated twice.
     /// A second call replaces the candidate.
     ///
-    /// Cost: none for layers without a candidate. With one, every request
-    /// carrying `Origin` is evaluated by both policies and both answers are
-    /// built to be compared (a few small header maps).
+    /// Cost: without a candidate, one policy evaluates each request. With
+    /// one, every request carrying `Origin` is evaluated by both policies and
+    /// both answers are built to be compared (a few small header maps).
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};

@@ -111,8 +111,15 @@ pub use watch::{ConfigEvent, ConfigFileError, ConfigWatcher, ConfigWatcherBuilde
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-/// Long-form guides.
+/// Long-form guides: the `docs/` directory of the repository. Their Rust
+/// examples run as doc tests.
 pub mod docs {
+    #[doc = include_str!("../docs/policy-rules.md")]
+    pub mod policy_rules {}
+
+    #[doc = include_str!("../docs/dynamic-policies.md")]
+    pub mod dynamic_policies {}
+
     #[doc = include_str!("../docs/ordering.md")]
     pub mod ordering {}
 
@@ -127,4 +134,19 @@ pub mod docs {
 
     #[doc = include_str!("../docs/fleet.md")]
     pub mod fleet {}
+
+    #[doc = include_str!("../docs/scale.md")]
+    pub mod scale {}
+
+    #[doc = include_str!("../docs/private-network.md")]
+    pub mod private_network {}
+
+    #[doc = include_str!("../docs/performance.md")]
+    pub mod performance {}
+
+    #[doc = include_str!("../docs/testing.md")]
+    pub mod testing {}
+
+    #[doc = include_str!("../docs/comparison.md")]
+    pub mod comparison {}
 }

@@ -101,7 +101,7 @@ impl PolicyBuilder {
     /// non-special schemes). Chromium and Firefox send extension IDs in
     /// lowercase and Safari its extension UUIDs in uppercase; an entry in the
     /// other case is a build error showing the form they send. See the
-    /// README's table of what each platform sends.
+    /// [table of what each platform sends](crate::docs::policy_rules).
     ///
     /// ```
     /// # use tower_cors::CorsPolicy;
