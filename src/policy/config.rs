@@ -206,7 +206,7 @@ impl CorsConfig {
             }
         }
         for (prefix, entry) in &self.paths {
-            let mut found = Vec::new();
+            let mut found: Vec<Issue> = super::paths::prefix_issue(prefix).into_iter().collect();
             if !entry.paths.is_empty() {
                 found.push(
                     Issue::new(

@@ -284,6 +284,19 @@ impl PathPoliciesBuilder {
     }
 }
 
+/// The issue of a prefix [`PathPoliciesBuilder::build`] would refuse.
+pub(super) fn prefix_issue(prefix: &str) -> Option<Issue> {
+    let why = prefix_problem(prefix)?;
+    Some(
+        Issue::new(
+            IssueKind::InvalidPathPrefix,
+            prefix,
+            format!("path prefix {prefix:?} {why}"),
+        )
+        .on(Setting::Paths),
+    )
+}
+
 /// What is wrong with a prefix, with the fix.
 fn prefix_problem(prefix: &str) -> Option<String> {
     if !prefix.starts_with('/') {
