@@ -79,6 +79,7 @@
 
 mod body;
 mod error;
+mod escape;
 mod future;
 mod headers;
 mod layer;

@@ -278,7 +278,7 @@ fn code_goes_on_top_of_configuration() {
     };
     let tenants = ["https://acme.tenant.example.net"];
     let policy = PolicyBuilder::from(config.clone())
-        .allow_origin_fn(move |origin: &Origin, _: &http::request::Parts| {
+        .allow_origin_fn(move |origin: &Origin<'_>, _: &http::request::Parts| {
             tenants.contains(&origin.as_str())
         })
         .build()
@@ -294,7 +294,7 @@ fn code_goes_on_top_of_configuration() {
         allow_origins: vec!["https://example.com/".into()],
         ..config
     })
-    .allow_origin_fn(|_: &Origin, _: &http::request::Parts| true)
+    .allow_origin_fn(|_: &Origin<'_>, _: &http::request::Parts| true)
     .build()
     .expect_err("reflects every origin");
     let text = err.to_string();

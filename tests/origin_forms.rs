@@ -165,7 +165,7 @@ async fn a_glob_under_a_public_suffix_never_builds() {
         );
         let text = err.to_string();
         assert!(
-            text.contains("allow_origins()") && text.contains("allow_origin_regex()"),
+            text.contains("allow_origin()") && text.contains("allow_origin_regex()"),
             "{pattern}: {text}"
         );
     }

@@ -4,9 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::request::Parts;
-use http::Request;
+use http::{HeaderMap, Request, StatusCode};
 
-use super::{CorsPolicy, Decision};
+use super::{describe, Compiled, CorsPolicy, Decision, Origins};
 use crate::error::{Issue, IssueKind, PolicyError, Setting};
 
 /// Several [`CorsPolicy`]s in one layer, each for the paths under a prefix:
@@ -342,4 +342,50 @@ fn prefix_problem(prefix: &str) -> Option<String> {
         ));
     }
     None
+}
+
+impl CorsPolicy {
+    /// The policy of a path no [`PathPolicies`] entry covers: no origin is
+    /// allowed, and nothing about the answer depends on the origin. Requests
+    /// from `own` origins are same-origin; cross-origin ones are refused
+    /// `403` under `strict`, WebSocket handshakes under `guard`.
+    pub(crate) fn uncovered<'a>(
+        own: impl Iterator<Item = &'a [u8]>,
+        strict: bool,
+        guard: bool,
+    ) -> Self {
+        let mut own_list: Vec<Box<[u8]>> = Vec::new();
+        for o in own {
+            if !own_list.iter().any(|x| **x == *o) {
+                own_list.push(o.into());
+            }
+        }
+        let mut compiled = Compiled {
+            origins: Origins::Nobody,
+            credentials: false,
+            methods: Vec::new(),
+            any_method: false,
+            header_bytes: Box::default(),
+            any_header: false,
+            allow_methods: None,
+            allow_headers: None,
+            expose_headers: None,
+            max_age: None,
+            preflight_status: StatusCode::NO_CONTENT,
+            strict,
+            guard_websockets: guard,
+            refuses_some: strict || guard,
+            guard_null: false,
+            own: own_list.into_boxed_slice(),
+            needs_parts: false,
+            private_network: false,
+            explain: false,
+            preflight_headers: HeaderMap::new(),
+            described: describe::Origins::default(),
+        };
+        compiled.preflight_headers = compiled.preflight_template();
+        Self {
+            inner: Arc::new(compiled),
+        }
+    }
 }
