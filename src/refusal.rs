@@ -451,10 +451,14 @@ impl<'a> RefusalReport<'a> {
 
 impl fmt::Display for RefusalReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.preflight {
-            "CORS preflight"
-        } else {
-            "CORS request"
+        let handshake = !self.preflight
+            && self
+                .policy
+                .is_some_and(|p| p.guards_handshake(self.method, self.headers));
+        let kind = match (self.preflight, handshake) {
+            (true, _) => "CORS preflight",
+            (false, true) => "WebSocket handshake",
+            (false, false) => "CORS request",
         };
         if self.report_only == Some(ReportOnly::CandidateRefusal) {
             f.write_str("report-only, not enforced: ")?;
@@ -485,10 +489,6 @@ impl fmt::Display for RefusalReport<'_> {
             self.origin()
                 .map_or(Escaped::NONE, |o| Escaped::quoted(o.as_bytes())),
         )?;
-        let handshake = !self.preflight
-            && self
-                .policy
-                .is_some_and(|p| p.guards_handshake(self.method, self.headers));
         if handshake {
             // Browsers apply no CORS to WebSockets: the console speaks of the
             // handshake's status, not of a CORS policy.
