@@ -507,7 +507,9 @@ fn a_refused_handshake_report_quotes_the_websocket_console() {
     );
     assert!(!lines[0].contains("blocked by CORS policy"), "{}", lines[0]);
     assert!(
-        lines[0].starts_with("WebSocket handshake refused: origin \"https://evil.example\" not allowed (GET /ws,"),
+        lines[0].starts_with(
+            "WebSocket handshake refused: origin \"https://evil.example\" not allowed (GET /ws,"
+        ),
         "{}",
         lines[0]
     );
