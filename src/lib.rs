@@ -109,9 +109,9 @@ pub use origin::Origin;
 #[cfg(feature = "reload")]
 pub use policy::PolicyHandle;
 pub use policy::{
-    CorsConfig, CorsPolicy, Decision, PathPolicies, PathPoliciesBuilder, PolicyBuilder, Verdict,
+    CorsConfig, CorsPolicy, Decision, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
 };
-pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused, ReportOnly};
+pub use refusal::{Refusal, RefusalReport, Refused, ReportOnly};
 pub use service::CorsService;
 #[cfg(feature = "watch")]
 pub use watch::{ConfigEvent, ConfigFileError, ConfigWatcher, ConfigWatcherBuilder};

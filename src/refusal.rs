@@ -440,7 +440,7 @@ impl<'a> RefusalReport<'a> {
 
     /// The reason Chrome's console gives for this refusal, after "has been
     /// blocked by CORS policy: " (Chromium `cors_error_string.cc`).
-    pub fn console_reason(&self) -> ConsoleReason<'a> {
+    pub fn console_reason(&self) -> impl fmt::Display + 'a {
         ConsoleReason {
             refused: self.refused,
             preflight: self.preflight,
@@ -534,7 +534,7 @@ impl fmt::Display for RefusalReport<'_> {
 /// The reason Chrome's console gives for a refusal (see
 /// [`RefusalReport::console_reason`]); request bytes in it are escaped.
 #[derive(Debug, Clone, Copy)]
-pub struct ConsoleReason<'a> {
+pub(crate) struct ConsoleReason<'a> {
     refused: Refused,
     preflight: bool,
     headers: &'a HeaderMap,

@@ -30,7 +30,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 
 pub use builder::PolicyBuilder;
 pub use config::CorsConfig;
-pub use decision::{Decision, Verdict};
+pub use decision::Decision;
 pub use paths::{PathPolicies, PathPoliciesBuilder};
 use request::head_of;
 pub(crate) use request::is_websocket_upgrade;
