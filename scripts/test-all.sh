@@ -20,7 +20,9 @@
 #     (default: $CARGO_HOME, i.e. ~/.cargo/bin), a cached location that later
 #     runs reuse (a debug build: about 2 minutes instead of 5, and fast enough).
 #
-# Then runs $TEST_CMD (default: the README's full test command). A missing
+# Then checks the documentation (scripts/check-docs.sh: `cargo doc` under every
+# feature set with broken intra-doc links as errors, and the doc tests), and runs
+# $TEST_CMD (default: the README's full test command). A missing
 # browser after this point fails the browser tests; nothing is skipped.
 # Plain `cargo test` remains the quick, browser-free path.
 set -euo pipefail
@@ -110,6 +112,11 @@ dpkg-query -W -f='WebKitGTK ${Version} (webkit2gtk-driver)\n' webkit2gtk-driver
 log "seed servers"
 node --version
 "$SEED_SERVERS_DIR/venv/bin/python" -c 'import fastapi, uvicorn; print("fastapi", fastapi.__version__, "uvicorn", uvicorn.__version__)'
+
+# ---- the documentation -----------------------------------------------------
+# Intra-doc links under every feature set, and the doc tests (README, guides).
+log "scripts/check-docs.sh"
+scripts/check-docs.sh
 
 # ---- the suite --------------------------------------------------------------
 log "$TEST_CMD"

@@ -2,16 +2,18 @@
 
 use tower_layer::Layer;
 
+#[cfg(doc)]
+use crate::policy::CorsPolicy;
 #[cfg(feature = "reload")]
 use crate::policy::PolicyHandle;
-use crate::policy::{CorsPolicy, PathPolicies, Source};
+use crate::policy::{PathPolicies, Source};
 use crate::refusal::RefusalReport;
 use crate::service::{CorsService, OnRefusal};
 
 /// A [`Layer`] that wraps services in [`CorsService`], applying one
-/// [`CorsPolicy`], a policy replaced at run time
-/// ([`reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable),
-/// feature `reload`), or one policy per path prefix ([`per_path`](Self::per_path)).
+/// [`CorsPolicy`] or a [`PathPolicies`] table (one policy per path prefix),
+/// fixed ([`new`](Self::new)) or replaced at run time (`reloadable`,
+/// feature `reload`).
 ///
 /// Register it **outside** authentication, rate limiting and routing, so
 /// that it sees preflights first (see the [ordering guide](crate::docs::ordering)).
@@ -34,10 +36,12 @@ pub struct CorsLayer {
 }
 
 impl CorsLayer {
-    /// A layer applying `policy`.
-    pub fn new(policy: CorsPolicy) -> Self {
+    /// A layer applying a [`CorsPolicy`], or a [`PathPolicies`] table: to
+    /// each request, the policy of the longest prefix covering its path. A
+    /// single policy is served as fast as ever: no path is looked at.
+    pub fn new(policy: impl Into<PathPolicies>) -> Self {
         Self {
-            source: Source::Fixed(policy),
+            source: Source::from(policy.into()),
             on_refusal: None,
         }
     }
@@ -99,8 +103,8 @@ impl CorsLayer {
     /// ```
     #[cfg(feature = "reload")]
     #[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
-    pub fn reloadable(policy: CorsPolicy) -> (Self, PolicyHandle) {
-        let handle = PolicyHandle::new(policy);
+    pub fn reloadable(policy: impl Into<PathPolicies>) -> (Self, PolicyHandle) {
+        let handle = PolicyHandle::new(policy.into());
         let layer = Self {
             source: Source::Reloadable(handle.clone()),
             on_refusal: None,
@@ -132,10 +136,7 @@ impl CorsLayer {
     /// # Ok::<(), tower_cors::PolicyError>(())
     /// ```
     pub fn per_path(paths: PathPolicies) -> Self {
-        Self {
-            source: Source::Paths(paths),
-            on_refusal: None,
-        }
+        Self::new(paths)
     }
 
     /// Calls `f` with every refused request, for metrics or an audit log:
@@ -143,14 +144,13 @@ impl CorsLayer {
     /// [`Refusal`](crate::Refusal) and its subject (the refused origin,
     /// method or header name), and `Display`s as one escaped log line.
     ///
-    /// Works with every constructor ([`new`](Self::new),
-    /// [`reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable), [`per_path`](Self::per_path)); a
-    /// second call replaces the first hook. `f` runs on the request path,
+    /// Works with every constructor ([`new`](Self::new), `reloadable`,
+    /// [`per_path`](Self::per_path)); a second call replaces the first hook. `f` runs on the request path,
     /// before the answer: keep it short (count, or hand the line to a
-    /// logger). Requests without `Origin` and same-origin requests (from an
-    /// [`own_origins`](crate::PolicyBuilder::own_origins) entry) are not
-    /// refusals and never reach it. Without a hook the layer does no work for
-    /// it.
+    /// logger). Requests without `Origin` and same-origin requests that are
+    /// not preflights (from an [`own_origins`](crate::PolicyBuilder::own_origins)
+    /// entry) are not refusals and never reach it; a preflight from an own
+    /// origin is decided, and reported, like any other.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};
@@ -203,17 +203,17 @@ impl CorsLayer {
     ///   change (`status`, `body`, the names of the headers whose values
     ///   differ, or `forwarded / answered by the layer`).
     ///
-    /// It composes with every constructor. With
-    /// [`reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable), promote the candidate with one
-    /// [`PolicyHandle::replace`](https://docs.rs/tower-cors/latest/tower_cors/struct.PolicyHandle.html#method.replace) of the same
-    /// policy (a clone): from then on the enforced policy *is* the candidate,
-    /// nothing differs, and nothing is evaluated twice. With
-    /// [`per_path`](Self::per_path), the one candidate is compared with the
-    /// policy of each request's path. A second call replaces the candidate.
+    /// It composes with every constructor, and the candidate is a policy or
+    /// a whole [`PathPolicies`] table: each request is compared with the
+    /// candidate's policy for its path. With `reloadable` (feature
+    /// `reload`), promote the candidate with one `PolicyHandle::replace` of
+    /// the same policy or table (a clone): from then on the enforced policy
+    /// *is* the candidate, nothing differs, and nothing is evaluated twice.
+    /// A second call replaces the candidate.
     ///
-    /// Cost: none for layers without a candidate. With one, every request
-    /// carrying `Origin` is evaluated by both policies and both answers are
-    /// built to be compared (a few small header maps).
+    /// Cost: without a candidate, one policy evaluates each request. With
+    /// one, every request carrying `Origin` is evaluated by both policies and
+    /// both answers are built to be compared (a few small header maps).
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
@@ -257,8 +257,8 @@ impl CorsLayer {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn report_only(mut self, candidate: CorsPolicy) -> Self {
-        self.source = self.source.with_candidate(candidate);
+    pub fn report_only(mut self, candidate: impl Into<PathPolicies>) -> Self {
+        self.source = self.source.with_candidate(candidate.into());
         self
     }
 }

@@ -13,11 +13,13 @@
 //!   them.
 //! - [`CorsPolicy::evaluate`] tells, without side effects, what will be
 //!   answered to a request and why.
-//! - Policies can change at run time ([`CorsLayer::reloadable`](https://docs.rs/tower-cors/latest/tower_cors/struct.CorsLayer.html#method.reloadable) and
-//!   [`PolicyHandle`](https://docs.rs/tower-cors/latest/tower_cors/struct.PolicyHandle.html), feature `reload`), decide origins in code
-//!   ([`PolicyBuilder::allow_origin_fn`] over a parsed [`Origin`]), differ
-//!   per path ([`PathPolicies`], [`CorsLayer::per_path`]) and guard
-//!   WebSocket handshakes ([`PolicyBuilder::guard_websockets`]).
+//! - A layer holds a path table; a single policy is a table with only a
+//!   fallback, so everything that takes a policy takes either:
+//!   [`CorsLayer::new`], `CorsLayer::reloadable` and `PolicyHandle::replace`
+//!   (feature `reload`: the whole table swapped atomically, read without a
+//!   lock) and [`CorsLayer::report_only`]. Origins can be decided in code
+//!   ([`PolicyBuilder::allow_origin_fn`] over a parsed [`Origin`]) and
+//!   WebSocket handshakes guarded ([`PolicyBuilder::guard_websockets`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -41,28 +43,34 @@
 //! # Ok::<(), tower_cors::PolicyError>(())
 //! ```
 //!
-//! - [`CorsConfig`] holds a policy as plain data, read from environment
-//!   variables ([`CorsConfig::from_env`]) or a configuration file (feature
-//!   `serde`), so each environment has its own allow-list without a rebuild.
+//! - [`CorsConfig`] is the uncompiled policy as plain data, read from
+//!   environment variables ([`CorsConfig::from_env`]) or a configuration file
+//!   (feature `serde`, with per-path tables compiled by
+//!   [`CorsConfig::build_paths`]); [`PolicyBuilder::from`] adds code on top.
+//!   One compiler checks every front end, and each [`Issue`] names its place
+//!   in the front end's own terms.
 //!
 //! See [`docs::ordering`] for where the layer goes,
 //! [`docs::production_checklist`] before going live, the `examples/`
 //! directory of the repository for runnable servers (`axum_basic`,
-//! `axum_with_auth`, `from_env`, `demo`), and the
+//! `axum_with_auth`, `from_env`, `saas`, `tenant_origins`), the `demo`
+//! workspace member for a page that runs the browser scenarios, and the
 //! [Fetch standard](https://fetch.spec.whatwg.org/#http-cors-protocol) for
 //! the protocol.
 //!
 //! # Features
 //!
 //! None is on by default; the default build depends only on `http`,
-//! `http-body`, `bytes`, `tower-layer`, `tower-service`, `pin-project-lite`
-//! and `publicsuffix` (with its `psl-types`), and compiles no procedural macro.
+//! `http-body`, `bytes`, `tower-layer`, `tower-service` and
+//! `pin-project-lite`, and compiles no procedural macro. The Public Suffix
+//! List is embedded data the crate reads itself.
 //!
 //! - `reload`: `CorsLayer::reloadable` and `PolicyHandle`, a policy replaced
 //!   while serving and read without a lock (the `arc-swap` crate, which
 //!   brings the `rustversion` procedural macro).
 //! - `regex`: `allow_origin_regex` on [`PolicyBuilder`], anchored regular
-//!   expressions over the whole origin (the `regex` crate).
+//!   expressions over the whole origin (the `regex-automata` and
+//!   `regex-syntax` crates).
 //! - `tracing`: a `debug` event (target `tower_cors`) for every refused
 //!   request, with the request's values escaped (the `tracing` crate).
 //! - `serde`: `Serialize` and `Deserialize` for [`CorsConfig`], unknown
@@ -78,8 +86,8 @@
 )]
 
 mod body;
-mod config;
 mod error;
+mod escape;
 mod future;
 mod headers;
 mod layer;
@@ -94,18 +102,16 @@ mod service;
 mod watch;
 
 pub use body::CorsBody;
-pub use config::CorsConfig;
-pub use error::{Issue, IssueKind, PolicyError};
+pub use error::{Issue, IssueKind, PolicyError, Setting};
 pub use future::ResponseFuture;
 pub use layer::CorsLayer;
 pub use origin::Origin;
 #[cfg(feature = "reload")]
 pub use policy::PolicyHandle;
 pub use policy::{
-    CorsPolicy, Decision, HeaderArg, MethodArg, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
-    Verdict,
+    CorsConfig, CorsPolicy, Decision, PathPolicies, PathPoliciesBuilder, PolicyBuilder,
 };
-pub use refusal::{ConsoleReason, Refusal, RefusalReport, Refused, ReportOnly};
+pub use refusal::{Refusal, RefusalReport, Refused, ReportOnly};
 pub use service::CorsService;
 #[cfg(feature = "watch")]
 pub use watch::{ConfigEvent, ConfigFileError, ConfigWatcher, ConfigWatcherBuilder};
@@ -114,8 +120,15 @@ pub use watch::{ConfigEvent, ConfigFileError, ConfigWatcher, ConfigWatcherBuilde
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-/// Long-form guides.
+/// Long-form guides: the `docs/` directory of the repository. Their Rust
+/// examples run as doc tests.
 pub mod docs {
+    #[doc = include_str!("../docs/policy-rules.md")]
+    pub mod policy_rules {}
+
+    #[doc = include_str!("../docs/dynamic-policies.md")]
+    pub mod dynamic_policies {}
+
     #[doc = include_str!("../docs/ordering.md")]
     pub mod ordering {}
 
@@ -130,4 +143,19 @@ pub mod docs {
 
     #[doc = include_str!("../docs/fleet.md")]
     pub mod fleet {}
+
+    #[doc = include_str!("../docs/scale.md")]
+    pub mod scale {}
+
+    #[doc = include_str!("../docs/private-network.md")]
+    pub mod private_network {}
+
+    #[doc = include_str!("../docs/performance.md")]
+    pub mod performance {}
+
+    #[doc = include_str!("../docs/testing.md")]
+    pub mod testing {}
+
+    #[doc = include_str!("../docs/comparison.md")]
+    pub mod comparison {}
 }

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+pub(crate) use crate::escape::Escaped;
+
 use http::header::{
     ACCESS_CONTROL_REQUEST_HEADERS as ACRH, ACCESS_CONTROL_REQUEST_METHOD as ACRM, HOST, ORIGIN,
 };
@@ -299,7 +301,26 @@ pub struct RefusalReport<'a> {
     uri: &'a Uri,
     headers: &'a HeaderMap,
     report_only: Option<ReportOnly>,
+    /// The policy that refused, for what only it knows: the near miss of a
+    /// refused origin, whether a refused handshake was answered `403`. Asked
+    /// only when the report is displayed.
+    policy: Option<&'a dyn PolicyView>,
 }
+
+/// What a report asks of the policy that refused, when it is displayed.
+pub(crate) trait PolicyView: fmt::Debug + Sync {
+    /// An allowed origin that differs from `origin` only in its scheme, its
+    /// port or a `www.` label, and which of them differs.
+    fn near_miss(&self, origin: &[u8]) -> Option<(String, &'static str)>;
+    /// Whether this request is a WebSocket handshake the policy answers
+    /// `403` (the WebSocket guard).
+    fn guards_handshake(&self, method: &Method, headers: &HeaderMap) -> bool;
+}
+
+/// What Chromium's console says of a WebSocket handshake answered `403`
+/// (`websocket_stream.cc`); the browser suite reads it from the console.
+pub(crate) const REFUSED_HANDSHAKE: &str =
+    "Error during WebSocket handshake: Unexpected response code: 403";
 
 /// How a [`report_only`](crate::CorsLayer::report_only) candidate policy
 /// relates to a [`RefusalReport`]: see [`RefusalReport::report_only`].
@@ -332,7 +353,15 @@ impl<'a> RefusalReport<'a> {
             uri,
             headers,
             report_only: None,
+            policy: None,
         }
+    }
+
+    /// The report with the policy that refused, which its `Display` asks
+    /// for a near miss.
+    pub(crate) fn with_policy(mut self, policy: &'a dyn PolicyView) -> Self {
+        self.policy = Some(policy);
+        self
     }
 
     /// The report marked as involving a report-only candidate.
@@ -411,7 +440,7 @@ impl<'a> RefusalReport<'a> {
 
     /// The reason Chrome's console gives for this refusal, after "has been
     /// blocked by CORS policy: " (Chromium `cors_error_string.cc`).
-    pub fn console_reason(&self) -> ConsoleReason<'a> {
+    pub fn console_reason(&self) -> impl fmt::Display + 'a {
         ConsoleReason {
             refused: self.refused,
             preflight: self.preflight,
@@ -422,10 +451,14 @@ impl<'a> RefusalReport<'a> {
 
 impl fmt::Display for RefusalReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.preflight {
-            "CORS preflight"
-        } else {
-            "CORS request"
+        let handshake = !self.preflight
+            && self
+                .policy
+                .is_some_and(|p| p.guards_handshake(self.method, self.headers));
+        let kind = match (self.preflight, handshake) {
+            (true, _) => "CORS preflight",
+            (false, true) => "WebSocket handshake",
+            (false, false) => "CORS request",
         };
         if self.report_only == Some(ReportOnly::CandidateRefusal) {
             f.write_str("report-only, not enforced: ")?;
@@ -450,15 +483,39 @@ impl fmt::Display for RefusalReport<'_> {
         }
         write!(
             f,
-            " ({} {}, origin {}); Chrome's console: \"...from origin '{}' has been blocked by CORS policy: {}\"",
+            " ({} {}, origin {}); ",
             Escaped::bare(self.method.as_str().as_bytes(), 32),
             Escaped::bare(self.uri.path().as_bytes(), 256),
             self.origin()
                 .map_or(Escaped::NONE, |o| Escaped::quoted(o.as_bytes())),
-            self.origin()
-                .map_or(Escaped::NONE, |o| Escaped::bare(o.as_bytes(), 128)),
-            self.console_reason(),
         )?;
+        if handshake {
+            // Browsers apply no CORS to WebSockets: the console speaks of the
+            // handshake's status, not of a CORS policy.
+            write!(
+                f,
+                "Chrome's console: \"WebSocket connection to '...' failed: {REFUSED_HANDSHAKE}\""
+            )?;
+        } else {
+            write!(
+                f,
+                "Chrome's console: \"...from origin '{}' has been blocked by CORS policy: {}\"",
+                self.origin()
+                    .map_or(Escaped::NONE, |o| Escaped::bare(o.as_bytes(), 128)),
+                self.console_reason(),
+            )?;
+        }
+        if let (Refusal::OriginNotAllowed, Some(policy), Some(origin)) =
+            (self.refused.refusal, self.policy, self.origin())
+        {
+            if let Some((allowed, differs)) = policy.near_miss(origin.as_bytes()) {
+                write!(
+                    f,
+                    "; the policy allows {}: {differs}",
+                    Escaped::quoted(allowed.as_bytes())
+                )?;
+            }
+        }
         if self.report_only == Some(ReportOnly::CandidateAllows) {
             f.write_str("; the report-only policy would allow it")?;
         }
@@ -477,7 +534,7 @@ impl fmt::Display for RefusalReport<'_> {
 /// The reason Chrome's console gives for a refusal (see
 /// [`RefusalReport::console_reason`]); request bytes in it are escaped.
 #[derive(Debug, Clone, Copy)]
-pub struct ConsoleReason<'a> {
+pub(crate) struct ConsoleReason<'a> {
     refused: Refused,
     preflight: bool,
     headers: &'a HeaderMap,
@@ -518,84 +575,9 @@ impl fmt::Display for ConsoleReason<'_> {
     }
 }
 
-/// Displays request bytes for logs: printable ASCII only (other bytes
-/// escaped as `\xNN`, quotes and backslashes escaped, so no log injection,
-/// flask-cors CVE-2024-1681), cut at a maximum length.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Escaped<'a> {
-    bytes: Option<&'a [u8]>,
-    max: usize,
-    quoted: bool,
-}
-
-impl<'a> Escaped<'a> {
-    /// `-`, for a missing value.
-    pub(crate) const NONE: Escaped<'static> = Escaped {
-        bytes: None,
-        max: 0,
-        quoted: false,
-    };
-
-    /// In double quotes, at most 128 bytes.
-    pub(crate) fn quoted(bytes: &'a [u8]) -> Self {
-        Self {
-            bytes: Some(bytes),
-            max: 128,
-            quoted: true,
-        }
-    }
-
-    /// Without quotes, at most `max` bytes.
-    pub(crate) fn bare(bytes: &'a [u8], max: usize) -> Self {
-        Self {
-            bytes: Some(bytes),
-            max,
-            quoted: false,
-        }
-    }
-
-    /// A header value in double quotes, or `-` when absent.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-    pub(crate) fn value(value: Option<&'a HeaderValue>) -> Self {
-        value.map_or(Self::NONE, |v| Self::quoted(v.as_bytes()))
-    }
-}
-
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(bytes) = self.bytes else {
-            return f.write_str("-");
-        };
-        let shown = &bytes[..bytes.len().min(self.max)];
-        let quote = if self.quoted { "\"" } else { "" };
-        write!(f, "{quote}{}{quote}", shown.escape_ascii())?;
-        if shown.len() < bytes.len() {
-            write!(f, "... ({} bytes)", bytes.len())?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaped_values_are_printable_ascii() {
-        let cases: &[(&[u8], &str)] = &[
-            (b"https://a.example", "\"https://a.example\""),
-            (b"https://a\t\"x\xff", "\"https://a\\t\\\"x\\xff\""),
-            (b"a\r\nb", "\"a\\r\\nb\""),
-        ];
-        for (raw, expected) in cases {
-            assert_eq!(Escaped::quoted(raw).to_string(), *expected);
-        }
-        let long = [b'a'; 300];
-        let shown = Escaped::quoted(&long).to_string();
-        assert!(shown.ends_with("... (300 bytes)"), "{shown}");
-        assert_eq!(Escaped::value(None).to_string(), "-");
-        assert_eq!(Escaped::bare(b"it's", 10).to_string(), "it\\'s");
-    }
 
     #[test]
     fn header_locations_out_of_range_name_nothing() {

@@ -11,7 +11,7 @@ use tower_service::Service;
 
 use crate::body::CorsBody;
 use crate::future::ResponseFuture;
-use crate::policy::{Action, CorsPolicy, Decision, ReportOnlySource, Source};
+use crate::policy::{Action, CorsPolicy, Decision, PathPolicies, ReportOnlySource, Source};
 #[cfg(feature = "tracing")]
 use crate::refusal::Escaped;
 use crate::refusal::{RefusalReport, ReportOnly};
@@ -36,9 +36,9 @@ pub struct CorsService<S> {
 }
 
 impl<S> CorsService<S> {
-    /// Wraps `inner` with `policy`.
-    pub fn new(inner: S, policy: CorsPolicy) -> Self {
-        Self::from_source(inner, Source::Fixed(policy), None)
+    /// Wraps `inner` with a [`CorsPolicy`] or a [`PathPolicies`] table.
+    pub fn new(inner: S, policy: impl Into<PathPolicies>) -> Self {
+        Self::from_source(inner, Source::from(policy.into()), None)
     }
 
     pub(crate) fn from_source(inner: S, source: Source, on_refusal: Option<OnRefusal>) -> Self {
@@ -138,7 +138,7 @@ macro_rules! serve {
         let (inner, policy, hook): (&mut S, &CorsPolicy, Option<&OnRefusal>) =
             ($inner, $policy, $hook);
         let decision = policy.decide($req.method(), $req.headers(), None);
-        observe(hook, &decision, $req.method(), $req.uri(), $req.headers());
+        observe(hook, policy, &decision, $req.method(), $req.uri(), $req.headers());
         match policy.action(decision, $req.method(), $req.headers(), None) {
             Action::Answer(answer) => {
                 let (status, headers, body) = policy.answer(answer);
@@ -183,7 +183,14 @@ where
 {
     let (parts, body) = req.into_parts();
     let decision = policy.evaluate(&parts);
-    observe(hook, &decision, &parts.method, &parts.uri, &parts.headers);
+    observe(
+        hook,
+        policy,
+        &decision,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+    );
     match policy.action(decision, &parts.method, &parts.headers, Some(&parts)) {
         Action::Answer(answer) => {
             let (status, headers, body) = policy.answer(answer);
@@ -216,7 +223,7 @@ where
         // `Source::with_candidate` never nests candidates.
         Err(nested) => return serve_report_only(inner, nested, hook, req),
     };
-    let candidate = &shadowed.candidate;
+    let candidate = shadowed.candidate.policy_for(req.uri().path());
     if policy.same_as(candidate) {
         // Promoted: the candidate is the enforced policy, nothing can differ.
         return serve!(inner, policy, hook, req);
@@ -241,6 +248,7 @@ where
         (differs && shadow.refused().is_none()).then_some(ReportOnly::CandidateAllows);
     observe_as(
         hook,
+        policy,
         &decision,
         method,
         &parts.uri,
@@ -302,18 +310,20 @@ fn report_difference(
 #[inline(always)]
 fn observe(
     hook: Option<&OnRefusal>,
+    policy: &CorsPolicy,
     decision: &Decision,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
 ) {
-    observe_as(hook, decision, method, uri, headers, None);
+    observe_as(hook, policy, decision, method, uri, headers, None);
 }
 
 /// [`observe`], marking the report with what a report-only candidate does.
 #[inline(always)]
 fn observe_as(
     hook: Option<&OnRefusal>,
+    policy: &CorsPolicy,
     decision: &Decision,
     method: &Method,
     uri: &Uri,
@@ -326,7 +336,8 @@ fn observe_as(
     }
     if let Some(refused) = decision.refused() {
         let report = RefusalReport::new(refused, decision.is_preflight(), method, uri, headers)
-            .with_report_only(report_only);
+            .with_report_only(report_only)
+            .with_policy(policy);
         refused_request(hook, &report);
     }
 }

@@ -12,8 +12,12 @@
 //! - `#cors-safelisted-response-header-name` and `Access-Control-Expose-Headers` handling in
 //!   `#main-fetch`: which response headers the page can read.
 //!
+//! The spec's lists (safelisted and forbidden methods and headers, the bytes the safelist
+//! refuses, …) live in [`tables`], each as the spec states it, with the anchor of its
+//! definition.
+//!
 //! Not modelled: the preflight cache (every fetch runs from a fresh browser), redirects, no-cors
-//! mode, service workers, Private Network Access.
+//! mode, service workers, Private Network Access (apart from the request header it forbids).
 //!
 //! The crate depends on nothing but `http` and on no CORS server implementation: tower-cors's
 //! tests use it as the independent judge of what the middleware answers, and `cors-probe` uses
@@ -49,6 +53,16 @@
 )]
 
 use http::HeaderMap;
+
+pub mod tables;
+
+pub use tables::{
+    get_decode_and_split, is_cors_non_wildcard_request_header_name, is_cors_safelisted_method,
+    is_cors_safelisted_request_header, is_cors_safelisted_response_header_name,
+    is_cors_unsafe_request_header_byte, is_forbidden_method, is_forbidden_request_header,
+    is_forbidden_response_header_name, normalize_method,
+};
+use tables::{is_http_token_code_point, SAFELIST_VALUE_SIZE_MAX, WILDCARD};
 
 /// A request's credentials mode (`#concept-request-credentials-mode`). For a cross-origin
 /// request `Omit` and `SameOrigin` behave alike: only `Include` matters to CORS.
@@ -209,232 +223,28 @@ pub struct FetchOutcome {
 // Request side
 // ---------------------------------------------------------------------------------------------
 
-/// `#cors-safelisted-method`.
-pub fn is_cors_safelisted_method(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "POST")
-}
-
-/// `#forbidden-method` (byte-case-insensitive).
-pub fn is_forbidden_method(method: &str) -> bool {
-    ["CONNECT", "TRACE", "TRACK"]
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(method))
-}
-
-/// `#concept-method-normalize`.
-pub fn normalize_method(method: &str) -> String {
-    for m in ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"] {
-        if m.eq_ignore_ascii_case(method) {
-            return m.to_owned();
-        }
-    }
-    method.to_owned()
-}
-
-/// `#forbidden-request-header`.
-pub fn is_forbidden_request_header(name: &str, value: &[u8]) -> bool {
-    const FORBIDDEN: &[&str] = &[
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "access-control-request-private-network",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    ];
-    let lower = name.to_ascii_lowercase();
-    if FORBIDDEN.contains(&lower.as_str())
-        || lower.starts_with("proxy-")
-        || lower.starts_with("sec-")
-    {
-        return true;
-    }
-    if matches!(
-        lower.as_str(),
-        "x-http-method" | "x-http-method-override" | "x-method-override"
-    ) {
-        // "If parsing the value ... any of the results is a forbidden method".
-        let text = String::from_utf8_lossy(value);
-        return text
-            .split(',')
-            .map(|v| v.trim_matches(|c| c == ' ' || c == '\t'))
-            .any(is_forbidden_method);
-    }
-    false
-}
-
-/// `#cors-unsafe-request-header-byte`.
-pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
-    (b < 0x20 && b != 0x09)
-        || matches!(
-            b,
-            b'"' | b'('
-                | b')'
-                | b':'
-                | b'<'
-                | b'>'
-                | b'?'
-                | b'@'
-                | b'['
-                | b'\\'
-                | b']'
-                | b'{'
-                | b'}'
-                | 0x7F
-        )
-}
-
-/// `#cors-safelisted-request-header`.
-pub fn is_cors_safelisted_request_header(name: &str, value: &[u8]) -> bool {
-    // 1. If value's length is greater than 128, then return false.
-    if value.len() > 128 {
-        return false;
-    }
-    // 2. Byte-lowercase name and switch on the result.
-    match name.to_ascii_lowercase().as_str() {
-        "accept" => !value.iter().any(|&b| is_cors_unsafe_request_header_byte(b)),
-        "accept-language" | "content-language" => value.iter().all(|&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=')
-        }),
-        "content-type" => {
-            if value.iter().any(|&b| is_cors_unsafe_request_header_byte(b)) {
-                return false;
-            }
-            match mime_essence(value) {
-                Some(essence) => matches!(
-                    essence.as_str(),
-                    "application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain"
-                ),
-                None => false,
-            }
-        }
-        "range" => matches!(parse_single_range(value), Some((Some(_), _))),
-        _ => false,
-    }
-}
-
-fn is_http_whitespace(b: u8) -> bool {
-    matches!(b, b'\t' | b'\n' | b'\r' | b' ')
-}
-
-fn is_http_token_code_point(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
-}
-
-/// The essence of "parse a MIME type" (mimesniff `#parse-a-mime-type`), steps 1–9; parameters
-/// never make parsing fail, so they are not parsed.
-fn mime_essence(value: &[u8]) -> Option<String> {
-    // 1. Remove any leading and trailing HTTP whitespace.
-    let start = value.iter().position(|&b| !is_http_whitespace(b))?;
-    let end = value.iter().rposition(|&b| !is_http_whitespace(b))? + 1;
-    let input = &value[start..end];
-    // 3–4. type: up to "/", non-empty, HTTP token code points only.
-    let slash = input.iter().position(|&b| b == b'/')?;
-    let ty = &input[..slash];
-    if ty.is_empty() || !ty.iter().all(|&b| is_http_token_code_point(b)) {
-        return None;
-    }
-    // 5–8. subtype: up to ";", trailing HTTP whitespace removed, non-empty, token only.
-    let rest = &input[slash + 1..];
-    let semi = rest.iter().position(|&b| b == b';').unwrap_or(rest.len());
-    let mut subtype = &rest[..semi];
-    while let Some((&last, init)) = subtype.split_last() {
-        if is_http_whitespace(last) {
-            subtype = init;
-        } else {
-            break;
-        }
-    }
-    if subtype.is_empty() || !subtype.iter().all(|&b| is_http_token_code_point(b)) {
-        return None;
-    }
-    let mut essence = String::from_utf8_lossy(ty).to_ascii_lowercase();
-    essence.push('/');
-    essence.push_str(&String::from_utf8_lossy(subtype).to_ascii_lowercase());
-    Some(essence)
-}
-
-/// "parse a single range header value" (`#simple-range-header-value`) with allowWhitespace
-/// false: `bytes=` start? `-` end?, at least one present, start <= end.
-fn parse_single_range(value: &[u8]) -> Option<(Option<u64>, Option<u64>)> {
-    let rest = value.strip_prefix(b"bytes")?;
-    let rest = rest.strip_prefix(b"=")?;
-    let digits = |s: &[u8]| -> (Option<u64>, usize) {
-        let n = s.iter().take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 {
-            return (None, 0);
-        }
-        let parsed = std::str::from_utf8(&s[..n])
-            .ok()
-            .and_then(|t| t.parse::<u64>().ok())
-            .unwrap_or(u64::MAX);
-        (Some(parsed), n)
-    };
-    let (start, n) = digits(rest);
-    let rest = rest[n..].strip_prefix(b"-")?;
-    let (end, m) = digits(rest);
-    if m != rest.len() {
-        return None;
-    }
-    if start.is_none() && end.is_none() {
-        return None;
-    }
-    if let (Some(s), Some(e)) = (start, end) {
-        if s > e {
-            return None;
-        }
-    }
-    Some((start, end))
-}
-
 /// `#cors-unsafe-request-header-names`, returned as a sorted-lowercase set.
 pub fn cors_unsafe_request_header_names(headers: &[(String, Vec<u8>)]) -> Vec<String> {
+    // 1–3. unsafeNames, potentiallyUnsafeNames, safelistValueSize.
     let mut unsafe_names = Vec::new();
     let mut potentially_unsafe = Vec::new();
     let mut safelist_value_size = 0usize;
+    // 4. For each header of headers:
     for (name, value) in headers {
         if !is_cors_safelisted_request_header(name, value) {
+            // 1. not a CORS-safelisted request-header: append its name to unsafeNames.
             unsafe_names.push(name.clone());
         } else {
+            // 2. otherwise: to potentiallyUnsafeNames, and count its value's length.
             potentially_unsafe.push(name.clone());
             safelist_value_size += value.len();
         }
     }
-    if safelist_value_size > 1024 {
+    // 5. If safelistValueSize is greater than 1024, every potentially unsafe name is unsafe.
+    if safelist_value_size > SAFELIST_VALUE_SIZE_MAX {
         unsafe_names.extend(potentially_unsafe);
     }
+    // 6. Return the result of convert header names to a sorted-lowercase set.
     sorted_lowercase_set(unsafe_names)
 }
 
@@ -510,11 +320,11 @@ pub fn actual_request(req: &FetchRequest) -> WireRequest {
 fn normalize_value(value: &[u8]) -> &[u8] {
     let start = value
         .iter()
-        .position(|&b| !is_http_whitespace(b))
+        .position(|&b| !is_http_whitespace_byte(b))
         .unwrap_or(value.len());
     let end = value
         .iter()
-        .rposition(|&b| !is_http_whitespace(b))
+        .rposition(|&b| !is_http_whitespace_byte(b))
         .map_or(start, |p| p + 1);
     &value[start..end.max(start)]
 }
@@ -553,8 +363,14 @@ pub enum Abnf {
     DeltaSeconds,
 }
 
+/// RFC 9110 `token = 1*tchar`; `tchar` is the HTTP token code points (mimesniff).
 fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_http_token_code_point(b))
+    !s.is_empty() && s.iter().all(|&b| is_http_token_code_point(char::from(b)))
+}
+
+/// Fetch "HTTP whitespace byte": 0x0A LF, 0x0D CR, 0x09 HT or 0x20 SP.
+fn is_http_whitespace_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\r' | b' ')
 }
 
 /// `#extract-header-list-values`.
@@ -692,7 +508,7 @@ pub fn validate_preflight(
     let method_in_methods = methods.iter().any(|m| m == &req.method);
     if !method_in_methods
         && !is_cors_safelisted_method(&req.method)
-        && (req.credentials.is_include() || !methods.iter().any(|m| m == "*"))
+        && (req.credentials.is_include() || !methods.iter().any(|m| m == WILDCARD))
     {
         return Err(NetworkError::MethodNotAllowed(req.method.clone()));
     }
@@ -700,7 +516,7 @@ pub fn validate_preflight(
     // 5. If one of request's header list's names is a CORS non-wildcard request-header name
     //    and is not a byte-case-insensitive match for an item in headerNames, network error.
     for (name, _) in &req.headers {
-        if name.eq_ignore_ascii_case("authorization") && !name_listed(name) {
+        if is_cors_non_wildcard_request_header_name(name) && !name_listed(name) {
             return Err(NetworkError::NonWildcardHeaderNotAllowed(
                 name.to_ascii_lowercase(),
             ));
@@ -709,7 +525,7 @@ pub fn validate_preflight(
     // 6. For each unsafeName of the CORS-unsafe request-header names: if unsafeName is not a
     //    byte-case-insensitive match for an item in headerNames and request's credentials mode
     //    is "include" or headerNames does not contain `*`, return a network error.
-    let star = header_names.iter().any(|h| h == "*");
+    let star = header_names.iter().any(|h| h == WILDCARD);
     for unsafe_name in cors_unsafe_request_header_names(&req.headers) {
         if !name_listed(&unsafe_name) && (req.credentials.is_include() || !star) {
             return Err(NetworkError::HeaderNotAllowed(unsafe_name));
@@ -734,48 +550,44 @@ pub fn validate_preflight(
     })
 }
 
-/// `#cors-safelisted-response-header-name` (without the exposed list).
-fn is_cors_safelisted_response_header_name(name: &str) -> bool {
-    matches!(
-        name,
-        "cache-control"
-            | "content-language"
-            | "content-length"
-            | "content-type"
-            | "expires"
-            | "last-modified"
-            | "pragma"
-    )
-}
-
-/// `#forbidden-response-header-name`.
-fn is_forbidden_response_header_name(name: &str) -> bool {
-    matches!(name, "set-cookie" | "set-cookie2")
-}
-
 /// `#main-fetch` (CORS-exposed header-name list) and the CORS filtered response: the lowercase
 /// names of the headers of `response` that the page can read.
 pub fn readable_header_names(req: &FetchRequest, response: &WireResponse) -> Vec<String> {
-    let exposed = match extract_header_list_values(
+    // Main fetch, response tainting "cors":
+    // 1. Let headerNames be the result of extracting header list values given
+    //    `Access-Control-Expose-Headers` and response's header list.
+    let header_names = extract_header_list_values(
         &response.headers,
         "access-control-expose-headers",
         Abnf::TokenList,
-    ) {
+    );
+    let all_names = || {
+        response
+            .headers
+            .keys()
+            .map(|n| n.as_str().to_owned())
+            .collect()
+    };
+    let exposed: Vec<String> = match header_names {
+        // 2. If credentials mode is not "include" and headerNames contains `*`, the
+        //    CORS-exposed header-name list is every unique header name of the response.
+        ListValues::Values(v)
+            if !req.credentials.is_include() && v.iter().any(|h| h == WILDCARD) =>
+        {
+            all_names()
+        }
+        // 3. Otherwise, if headerNames is neither null nor failure, it is headerNames.
         ListValues::Values(v) => v,
         ListValues::Null | ListValues::Failure => Vec::new(),
     };
-    let star = !req.credentials.is_include() && exposed.iter().any(|h| h == "*");
+    // The CORS filtered response keeps the headers whose name is a CORS-safelisted
+    // response-header name given the CORS-exposed header-name list.
     let mut out = Vec::new();
     for name in response.headers.keys() {
         let name = name.as_str();
-        let readable = if is_forbidden_response_header_name(name) {
-            false
-        } else {
-            is_cors_safelisted_response_header_name(name)
-                || star
-                || exposed.iter().any(|h| h.eq_ignore_ascii_case(name))
-        };
-        if readable && !out.iter().any(|n: &String| n == name) {
+        if is_cors_safelisted_response_header_name(name, &exposed)
+            && !out.iter().any(|n: &String| n == name)
+        {
             out.push(name.to_owned());
         }
     }

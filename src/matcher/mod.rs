@@ -61,6 +61,11 @@ impl OriginMatcher {
         self.exact.insert(canonical.as_ref().as_bytes());
     }
 
+    /// Whether `origin` is one of the exact origins.
+    pub(crate) fn has_exact(&self, origin: &[u8]) -> bool {
+        self.exact.contains(origin)
+    }
+
     /// The exact origins, each once, in the order first added.
     pub(crate) fn exact_origins(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.exact.iter()

@@ -11,9 +11,10 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::OriginHasher;
-use crate::error::{Issue, IssueKind};
+use crate::error::{Issue, IssueKind, Message, Setting};
 use crate::origin::{
-    add_scheme_hint, default_port, has_opaque_hosts, parse_config_port, split_config_origin, Origin,
+    add_scheme_hint, default_port, has_opaque_hosts, parse_config_port, split_config_origin,
+    ConfigOrigin, Origin,
 };
 use crate::psl;
 
@@ -161,101 +162,18 @@ enum Label<'a> {
 }
 
 fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
-    let trimmed = input.trim();
-    if trimmed.is_empty() {
-        return Err(invalid(
-            input,
-            "it is empty: write a pattern such as \"https://*.example.com\"",
-        ));
-    }
-    let Some((scheme, rest)) = input.split_once("://") else {
-        return Err(invalid(input, &add_scheme_hint(trimmed)));
-    };
-    let lower_scheme = scheme.trim().to_ascii_lowercase();
-    if has_opaque_hosts(&lower_scheme) {
-        return Err(Issue::new(
-            IssueKind::InvalidPattern,
-            input,
-            format!(
-                "{input:?} is a pattern over the {lower_scheme:?} scheme, whose hosts are opaque names (extension IDs, app shells) with no subdomains to match: list each origin exactly with allow_origin(), as the browser or app sends it"
-            ),
-        ));
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let host_part = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-    let (first, below) = host_part.split_once('.').unwrap_or((host_part, ""));
-    if below.contains('*') || first.matches('*').count() > 1 {
-        return Err(invalid(input, WILDCARD_RULE));
-    }
-    let label = match first.split_once('*') {
-        None => Label::Plain,
-        Some(_) if below.is_empty() => {
-            return Err(invalid(
-                input,
-                &format!("{WILDCARD_RULE}, in front of a domain"),
-            ))
-        }
-        Some(("", "")) => Label::Star,
-        Some((prefix, suffix)) => Label::Glob(prefix, suffix),
-    };
+    let (scheme, rest) = split_scheme(input)?;
+    let (first, label) = wildcard_label(input, rest)?;
     // The pattern without its wildcard label, checked as an origin.
     let text = match label {
         Label::Plain => input.to_owned(),
         Label::Star | Label::Glob(..) => format!("{scheme}://{}", &rest[first.len() + 1..]),
     };
     let mut parts = split_config_origin(&text).map_err(|e| invalid(input, &e))?;
-    let port = match parts.port.as_deref() {
-        Some("*") => Port::Any,
-        Some(p) if p.contains('*') => return Err(invalid(input, WILDCARD_RULE)),
-        Some(p) => match parse_config_port(p) {
-            Some(n) if Some(n) == default_port(&parts.scheme) => Port::Exact(None),
-            Some(n) => Port::Exact(Some(n)),
-            None => return Err(invalid(input, &format!("{p:?} is not a port number"))),
-        },
-        None => Port::Exact(None),
-    };
+    let port = pattern_port(input, &parts)?;
     let host_is_ip =
         Origin::parse(&format!("{}://{}", parts.scheme, parts.host)).is_some_and(|o| o.host_is_ip);
-    let host = match label {
-        Label::Plain if port != Port::Any => {
-            return Err(Issue::new(
-                IssueKind::InvalidPattern,
-                input,
-                format!("{input:?} has no wildcard: use allow_origin() for an exact origin"),
-            ))
-        }
-        Label::Plain => Host::Exact,
-        Label::Star => Host::Subdomains,
-        Label::Glob(prefix, suffix) => {
-            let literal = |part: &str| {
-                part.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            };
-            if !literal(prefix) || !literal(suffix) {
-                return Err(invalid(
-                    input,
-                    "the label around \"*\" may hold only letters, digits, \"-\" and \"_\" (a glob cannot cover an international name)",
-                ));
-            }
-            if (prefix.len() + suffix.len()) >= 63 {
-                return Err(invalid(
-                    input,
-                    "the label around \"*\" leaves no room for the wildcard (a DNS label has at most 63 characters)",
-                ));
-            }
-            let upper = prefix
-                .bytes()
-                .chain(suffix.bytes())
-                .any(|b| b.is_ascii_uppercase());
-            if upper && !parts.fixes.contains(&"lowercase the host") {
-                parts.fixes.push("lowercase the host");
-            }
-            Host::Glob {
-                prefix: prefix.to_ascii_lowercase().into_bytes().into(),
-                suffix: suffix.to_ascii_lowercase().into_bytes().into(),
-            }
-        }
-    };
+    let host = pattern_host(input, label, port, &mut parts.fixes)?;
     if host != Host::Exact && host_is_ip {
         return Err(invalid(input, "an IP address has no subdomains"));
     }
@@ -284,6 +202,124 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
     Ok((parts.host.into_bytes().into_boxed_slice(), rule))
 }
 
+/// The scheme of a pattern, as written, and what follows its `://`; refuses
+/// an empty pattern, one without a scheme, and one over a scheme whose hosts
+/// are opaque.
+fn split_scheme(input: &str) -> Result<(&str, &str), Issue> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(
+            input,
+            "it is empty: write a pattern such as \"https://*.example.com\"",
+        ));
+    }
+    let Some((scheme, rest)) = input.split_once("://") else {
+        return Err(invalid(input, &add_scheme_hint(trimmed)));
+    };
+    let lower_scheme = scheme.trim().to_ascii_lowercase();
+    if has_opaque_hosts(&lower_scheme) {
+        return Err(Issue::new(
+            IssueKind::InvalidPattern,
+            input,
+            Message::from(format!(
+                "{input:?} is a pattern over the {lower_scheme:?} scheme, whose hosts are opaque names (extension IDs, app shells) with no subdomains to match: list each origin exactly with "
+            ))
+            .name(Setting::AllowOrigins)
+            .text(", as the browser or app sends it"),
+        ));
+    }
+    Ok((scheme, rest))
+}
+
+/// The leftmost label of a pattern's host (`rest`: what follows `://`), and
+/// its wildcard; refuses a wildcard anywhere else, or more than one.
+fn wildcard_label<'a>(input: &str, rest: &'a str) -> Result<(&'a str, Label<'a>), Issue> {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host_part = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    let (first, below) = host_part.split_once('.').unwrap_or((host_part, ""));
+    if below.contains('*') || first.matches('*').count() > 1 {
+        return Err(invalid(input, WILDCARD_RULE));
+    }
+    let label = match first.split_once('*') {
+        None => Label::Plain,
+        Some(_) if below.is_empty() => {
+            return Err(invalid(
+                input,
+                &format!("{WILDCARD_RULE}, in front of a domain"),
+            ))
+        }
+        Some(("", "")) => Label::Star,
+        Some((prefix, suffix)) => Label::Glob(prefix, suffix),
+    };
+    Ok((first, label))
+}
+
+/// The port of a pattern: `*`, a number, or the scheme's default.
+fn pattern_port(input: &str, parts: &ConfigOrigin) -> Result<Port, Issue> {
+    Ok(match parts.port.as_deref() {
+        Some("*") => Port::Any,
+        Some(p) if p.contains('*') => return Err(invalid(input, WILDCARD_RULE)),
+        Some(p) => match parse_config_port(p) {
+            Some(n) if Some(n) == default_port(&parts.scheme) => Port::Exact(None),
+            Some(n) => Port::Exact(Some(n)),
+            None => return Err(invalid(input, &format!("{p:?} is not a port number"))),
+        },
+        None => Port::Exact(None),
+    })
+}
+
+/// What a pattern asks of the host, from its wildcard label; records in
+/// `fixes` a glob label to lowercase.
+fn pattern_host(
+    input: &str,
+    label: Label<'_>,
+    port: Port,
+    fixes: &mut Vec<&'static str>,
+) -> Result<Host, Issue> {
+    Ok(match label {
+        Label::Plain if port != Port::Any => {
+            return Err(Issue::new(
+                IssueKind::InvalidPattern,
+                input,
+                Message::from(format!("{input:?} has no wildcard: list it with "))
+                    .name(Setting::AllowOrigins)
+                    .text(" as an exact origin"),
+            ))
+        }
+        Label::Plain => Host::Exact,
+        Label::Star => Host::Subdomains,
+        Label::Glob(prefix, suffix) => {
+            let literal = |part: &str| {
+                part.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            };
+            if !literal(prefix) || !literal(suffix) {
+                return Err(invalid(
+                    input,
+                    "the label around \"*\" may hold only letters, digits, \"-\" and \"_\" (a glob cannot cover an international name)",
+                ));
+            }
+            if (prefix.len() + suffix.len()) >= 63 {
+                return Err(invalid(
+                    input,
+                    "the label around \"*\" leaves no room for the wildcard (a DNS label has at most 63 characters)",
+                ));
+            }
+            let upper = prefix
+                .bytes()
+                .chain(suffix.bytes())
+                .any(|b| b.is_ascii_uppercase());
+            if upper && !fixes.contains(&"lowercase the host") {
+                fixes.push("lowercase the host");
+            }
+            Host::Glob {
+                prefix: prefix.to_ascii_lowercase().into_bytes().into(),
+                suffix: suffix.to_ascii_lowercase().into_bytes().into(),
+            }
+        }
+    })
+}
+
 /// Why a wildcard over `base` also covers names strangers can register, if
 /// it does: `base` is a public suffix of the list (`*.com`, `*.github.io`),
 /// or a public suffix lies below it (`*.amazonaws.com` covers
@@ -294,7 +330,7 @@ fn strangers_below(input: &str, scheme: &str, host: &Host, base: &str) -> Option
     } else {
         (psl::a_public_suffix_below(base)?, false)
     };
-    let issue = |message: String| Some(Issue::new(IssueKind::PublicSuffixPattern, input, message));
+    let issue = |message: Message| Some(Issue::new(IssueKind::PublicSuffixPattern, input, message));
     match host {
         Host::Glob { prefix, suffix: end } if directly => {
             let sibling = format!(
@@ -302,16 +338,22 @@ fn strangers_below(input: &str, scheme: &str, host: &Host, base: &str) -> Option
                 String::from_utf8_lossy(prefix),
                 String::from_utf8_lossy(end),
             );
-            issue(format!(
-                "{input:?} puts its wildcard directly under the public suffix {base:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match"
-            ))
+            issue(
+                Message::from(format!(
+                    "{input:?} puts its wildcard directly under the public suffix {base:?}, where anyone can register a name, so it also matches a stranger's {sibling:?}: list your preview origins exactly with "
+                ))
+                .name(Setting::AllowOrigins)
+                .text(", or write an anchored regex with ")
+                .name(Setting::AllowOriginRegexes)
+                .text(" (feature \"regex\") that only your own names can match"),
+            )
         }
-        _ if directly => issue(format!(
+        _ if directly => issue(Message::from(format!(
             "{input:?} covers the public suffix {base:?}, under which anyone can register a domain: use a pattern over a domain you control, e.g. \"{scheme}://*.example.{base}\""
-        )),
-        _ => issue(format!(
+        ))),
+        _ => issue(Message::from(format!(
             "{input:?} covers {suffix:?}, a public suffix under which anyone can register a name, so it also matches a stranger's \"{scheme}://attacker.{suffix}\": use a pattern over the name you own below it, e.g. \"{scheme}://*.your-name.{suffix}\""
-        )),
+        ))),
     }
 }
 
@@ -524,7 +566,7 @@ mod tests {
             .expect_err("public suffix");
         assert_eq!(
             err.to_string(),
-            "\"https://myapp-*.vercel.app\" puts its wildcard directly under the public suffix \"vercel.app\", where anyone can register a name, so it also matches a stranger's \"https://myapp-attacker.vercel.app\": list your preview origins exactly with allow_origins(), or write an anchored allow_origin_regex() (feature \"regex\") that only your own names can match"
+            "\"https://myapp-*.vercel.app\" puts its wildcard directly under the public suffix \"vercel.app\", where anyone can register a name, so it also matches a stranger's \"https://myapp-attacker.vercel.app\": list your preview origins exactly with allow_origin(), or write an anchored regex with allow_origin_regex() (feature \"regex\") that only your own names can match"
         );
         let err = Patterns::default()
             .add("https://PR-*.Example.com")

@@ -17,7 +17,7 @@ use regex_automata::Input;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 use super::reach::{self, Unsafe, MAX_SITES};
-use crate::error::{Issue, IssueKind, List};
+use crate::error::{Issue, IssueKind, Message, Setting};
 
 /// Deepest nesting of groups and repetitions accepted.
 const NEST_LIMIT: u32 = 64;
@@ -36,7 +36,7 @@ impl Regexes {
     /// setting in messages.
     pub(crate) fn compile(
         exprs: &[String],
-        credentialed: Option<&str>,
+        credentialed: Option<Setting>,
         issues: &mut Vec<Issue>,
     ) -> Option<Self> {
         let mut anchored = Vec::with_capacity(exprs.len());
@@ -45,7 +45,7 @@ impl Regexes {
             match check(expr, credentialed) {
                 Ok(hir) => anchored.push(hir),
                 Err(issue) => {
-                    issues.push(issue.at(List::Regexes, i));
+                    issues.push(issue.at(Setting::AllowOriginRegexes, i));
                     ok = false;
                 }
             }
@@ -80,17 +80,17 @@ fn build(anchored: &[Hir]) -> Result<meta::Regex, Box<meta::BuildError>> {
         .map_err(Box::new)
 }
 
-fn bad(expr: &str, why: impl std::fmt::Display) -> Issue {
+fn bad(expr: &str, why: impl Into<Message>) -> Issue {
     Issue::new(
         IssueKind::InvalidRegex,
         expr,
-        format!("{expr:?} is not a safe origin regex: {why}"),
+        Message::from(format!("{expr:?} is not a safe origin regex: ")).extend(why.into()),
     )
 }
 
 /// Parses one expression and returns it anchored at both ends, or why it is
 /// refused.
-fn check(expr: &str, credentialed: Option<&str>) -> Result<Hir, Issue> {
+fn check(expr: &str, credentialed: Option<Setting>) -> Result<Hir, Issue> {
     if expr.len() > MAX_LEN {
         return Err(bad(expr, format!("it is longer than {MAX_LEN} bytes")));
     }
@@ -128,7 +128,7 @@ fn check(expr: &str, credentialed: Option<&str>) -> Result<Hir, Issue> {
         ));
     }
     let anchored = Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)]);
-    let single = build(std::slice::from_ref(&anchored)).map_err(|e| bad(expr, e))?;
+    let single = build(std::slice::from_ref(&anchored)).map_err(|e| bad(expr, e.to_string()))?;
     if let Some(setting) = credentialed {
         match reach::check(&anchored, &spelled_names(expr)) {
             Ok(()) => {}
@@ -140,16 +140,16 @@ fn check(expr: &str, credentialed: Option<&str>) -> Result<Hir, Issue> {
                 };
                 return Err(bad(
                     expr,
-                    format!(
-                        "with {setting} it may match only origins on registrable domains it spells out (at most {MAX_SITES}), localhost or loopback addresses, but it matches {witness:?}, which a stranger can claim{detail}: anchor the host to your own domain, e.g. \"https://[a-z0-9-]+\\\\.example\\\\.com\" or the pattern \"https://*.example.com\"",
-                    ),
+                    Message::from("with ").on(setting).text(format!(
+                        " it may match only origins on registrable domains it spells out (at most {MAX_SITES}), localhost or loopback addresses, but it matches {witness:?}, which a stranger can claim{detail}: anchor the host to your own domain, e.g. \"https://[a-z0-9-]+\\\\.example\\\\.com\" or the pattern \"https://*.example.com\"",
+                    )),
                 ))
             }
             Err(Unsafe::TooComplex) => {
                 return Err(bad(
                     expr,
-                    format!(
-                        "with {setting} it must be proven to match only origins on registrable domains it spells out, and it is too complex to prove within the analysis budget: split it into simpler regexes, or use exact origins and patterns"
+                    Message::from("with ").on(setting).text(
+                        " it must be proven to match only origins on registrable domains it spells out, and it is too complex to prove within the analysis budget: split it into simpler regexes, or use exact origins and patterns",
                     ),
                 ))
             }
@@ -158,7 +158,9 @@ fn check(expr: &str, credentialed: Option<&str>) -> Result<Hir, Issue> {
     if single.is_match(Input::new("null")) {
         return Err(bad(
             expr,
-            "it matches \"null\": use allow_null_origin() if you mean it",
+            Message::from("it matches \"null\": use ")
+                .on(Setting::AllowNullOrigin)
+                .text(" if you mean it"),
         ));
     }
     Ok(anchored)
@@ -209,9 +211,9 @@ fn is_any_char(class: &Class) -> bool {
 mod tests {
     use super::*;
 
-    const WITH: Option<&str> = Some("allow_credentials(true)");
+    const WITH: Option<Setting> = Some(Setting::AllowCredentials);
 
-    fn compile(exprs: &[&str], credentialed: Option<&str>) -> Result<Regexes, Vec<Issue>> {
+    fn compile(exprs: &[&str], credentialed: Option<Setting>) -> Result<Regexes, Vec<Issue>> {
         let exprs: Vec<String> = exprs.iter().map(|s| s.to_string()).collect();
         let mut issues = Vec::new();
         Regexes::compile(&exprs, credentialed, &mut issues).ok_or(issues)

@@ -1,79 +1,19 @@
-//! [`PolicyBuilder`]: collects the configuration, then validates and
-//! compiles it in one step, [`PolicyBuilder::build`].
+//! [`PolicyBuilder`]: a policy's settings ([`CorsConfig`]) plus what only
+//! code can give (predicates); [`PolicyBuilder::build`] hands both to the
+//! one compiler.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::request::Parts;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use http::StatusCode;
 
-use super::{Compiled, CorsPolicy, Origins};
-use crate::error::{Issue, IssueKind, List, PolicyError};
-use crate::headers::{
-    is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, MAX_METHOD_LEN,
-    NORMALIZED_METHODS, REGISTERED_METHODS,
-};
-use crate::matcher::{is_mdns, OriginFn, OriginMatcher};
-use crate::origin::{canonical_origin, Origin};
-
-/// A method accepted by [`PolicyBuilder::allow_methods`]: an
-/// [`http::Method`], or a string (checked by `build()`).
-#[derive(Debug, Clone)]
-pub struct MethodArg(Result<Method, String>);
-
-impl From<Method> for MethodArg {
-    fn from(m: Method) -> Self {
-        Self(Ok(m))
-    }
-}
-
-impl From<&Method> for MethodArg {
-    fn from(m: &Method) -> Self {
-        Self(Ok(m.clone()))
-    }
-}
-
-impl From<&str> for MethodArg {
-    fn from(s: &str) -> Self {
-        Self(Method::from_bytes(s.as_bytes()).map_err(|_| s.to_owned()))
-    }
-}
-
-impl From<String> for MethodArg {
-    fn from(s: String) -> Self {
-        Self::from(s.as_str())
-    }
-}
-
-/// A header name accepted by [`PolicyBuilder::allow_headers`] and
-/// [`PolicyBuilder::expose_headers`]: an [`http::HeaderName`], or a string
-/// (checked by `build()`; any case).
-#[derive(Debug, Clone)]
-pub struct HeaderArg(Result<HeaderName, String>);
-
-impl From<HeaderName> for HeaderArg {
-    fn from(h: HeaderName) -> Self {
-        Self(Ok(h))
-    }
-}
-
-impl From<&HeaderName> for HeaderArg {
-    fn from(h: &HeaderName) -> Self {
-        Self(Ok(h.clone()))
-    }
-}
-
-impl From<&str> for HeaderArg {
-    fn from(s: &str) -> Self {
-        Self(HeaderName::from_bytes(s.as_bytes()).map_err(|_| s.to_owned()))
-    }
-}
-
-impl From<String> for HeaderArg {
-    fn from(s: String) -> Self {
-        Self::from(s.as_str())
-    }
-}
+use super::compile::compile;
+use super::config::CorsConfig;
+use super::CorsPolicy;
+use crate::error::{Front, PolicyError};
+use crate::matcher::OriginFn;
+use crate::origin::Origin;
 
 /// Collects a CORS configuration; [`build`](Self::build) validates all of it
 /// and compiles a [`CorsPolicy`].
@@ -97,50 +37,46 @@ impl From<String> for HeaderArg {
 ///      - \"https://*.com\" covers the public suffix \"com\", under which anyone can register a domain: use a pattern over a domain you control, e.g. \"https://*.example.com\"",
 /// );
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 #[must_use = "call build() to get a CorsPolicy"]
 pub struct PolicyBuilder {
-    origins: Vec<String>,
-    patterns: Vec<String>,
-    #[cfg(feature = "regex")]
-    regexes: Vec<String>,
-    any_origin: bool,
-    null_origin: bool,
-    own_origins: Vec<String>,
+    /// Every setting with a configuration field: the builder's methods
+    /// write here.
+    spec: CorsConfig,
+    /// `allow_origin_fn` predicates, which only code can give.
     predicates: Vec<OriginFn>,
-    methods: Vec<MethodArg>,
-    headers: Vec<HeaderArg>,
-    expose: Vec<HeaderArg>,
-    credentials: bool,
-    max_age: Option<Duration>,
-    preflight_status: StatusCode,
-    strict: bool,
-    guard_websockets: bool,
-    private_network: bool,
-    explain: bool,
+    /// How issues name settings: builder methods, or the fields or
+    /// variables of the configuration this builder started from.
+    front: Front,
 }
 
-impl Default for PolicyBuilder {
-    fn default() -> Self {
+/// Code on top of configuration: a builder holding `config`'s settings, to
+/// which methods add (predicates, more origins, …). Issues about settings
+/// the configuration gave name its fields (or its environment variables).
+///
+/// ```
+/// use tower_cors::{CorsConfig, Origin, PolicyBuilder};
+///
+/// let config = CorsConfig {
+///     allow_origins: vec!["https://app.example.com".into()],
+///     allow_credentials: true,
+///     ..CorsConfig::default()
+/// };
+/// let policy = PolicyBuilder::from(config)
+///     .allow_origin_fn(|origin: &Origin, _: &http::request::Parts| {
+///         origin.scheme() == "https" && origin.host() == "tenant.example.net"
+///     })
+///     .build()?;
+/// assert!(policy.allows_credentials());
+/// # Ok::<(), tower_cors::PolicyError>(())
+/// ```
+impl From<CorsConfig> for PolicyBuilder {
+    fn from(spec: CorsConfig) -> Self {
+        let front = spec.front();
         Self {
-            origins: Vec::new(),
-            patterns: Vec::new(),
-            #[cfg(feature = "regex")]
-            regexes: Vec::new(),
-            any_origin: false,
-            null_origin: false,
-            own_origins: Vec::new(),
+            spec,
             predicates: Vec::new(),
-            methods: Vec::new(),
-            headers: Vec::new(),
-            expose: Vec::new(),
-            credentials: false,
-            max_age: None,
-            preflight_status: StatusCode::NO_CONTENT,
-            strict: false,
-            guard_websockets: false,
-            private_network: false,
-            explain: false,
+            front,
         }
     }
 }
@@ -165,7 +101,7 @@ impl PolicyBuilder {
     /// non-special schemes). Chromium and Firefox send extension IDs in
     /// lowercase and Safari its extension UUIDs in uppercase; an entry in the
     /// other case is a build error showing the form they send. See the
-    /// README's table of what each platform sends.
+    /// [table of what each platform sends](crate::docs::policy_rules).
     ///
     /// ```
     /// # use tower_cors::CorsPolicy;
@@ -178,7 +114,7 @@ impl PolicyBuilder {
     ///
     /// [MDN: Origin](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin)
     pub fn allow_origin(mut self, origin: impl AsRef<str>) -> Self {
-        self.origins.push(origin.as_ref().to_owned());
+        self.spec.allow_origins.push(origin.as_ref().to_owned());
         self
     }
 
@@ -188,7 +124,8 @@ impl PolicyBuilder {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        self.origins
+        self.spec
+            .allow_origins
             .extend(origins.into_iter().map(|o| o.as_ref().to_owned()));
         self
     }
@@ -247,7 +184,7 @@ impl PolicyBuilder {
     /// # Ok::<(), tower_cors::PolicyError>(())
     /// ```
     pub fn allow_origin_pattern(mut self, pattern: impl AsRef<str>) -> Self {
-        self.patterns.push(pattern.as_ref().to_owned());
+        self.spec.allow_origins.push(pattern.as_ref().to_owned());
         self
     }
 
@@ -293,7 +230,9 @@ impl PolicyBuilder {
     #[cfg(feature = "regex")]
     #[cfg_attr(docsrs, doc(cfg(feature = "regex")))]
     pub fn allow_origin_regex(mut self, regex: impl AsRef<str>) -> Self {
-        self.regexes.push(regex.as_ref().to_owned());
+        self.spec
+            .allow_origin_regexes
+            .push(regex.as_ref().to_owned());
         self
     }
 
@@ -383,7 +322,7 @@ impl PolicyBuilder {
     /// web read resources that are protected only by network position
     /// (intranet, IP allow-list).
     pub fn allow_any_origin(mut self) -> Self {
-        self.any_origin = true;
+        self.spec.allow_any_origin = true;
         self
     }
 
@@ -391,7 +330,7 @@ impl PolicyBuilder {
     /// documents, `file:` pages — and by any attacker page that sandboxes
     /// itself. Cannot be combined with credentials.
     pub fn allow_null_origin(mut self) -> Self {
-        self.null_origin = true;
+        self.spec.allow_null_origin = true;
         self
     }
 
@@ -413,9 +352,11 @@ impl PolicyBuilder {
     pub fn allow_methods<I>(mut self, methods: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<MethodArg>,
+        I::Item: AsRef<str>,
     {
-        self.methods.extend(methods.into_iter().map(Into::into));
+        self.spec
+            .allow_methods
+            .extend(methods.into_iter().map(|m| m.as_ref().to_owned()));
         self
     }
 
@@ -428,9 +369,11 @@ impl PolicyBuilder {
     pub fn allow_headers<I>(mut self, headers: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<HeaderArg>,
+        I::Item: AsRef<str>,
     {
-        self.headers.extend(headers.into_iter().map(Into::into));
+        self.spec
+            .allow_headers
+            .extend(headers.into_iter().map(|h| h.as_ref().to_owned()));
         self
     }
 
@@ -444,9 +387,11 @@ impl PolicyBuilder {
     pub fn expose_headers<I>(mut self, headers: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<HeaderArg>,
+        I::Item: AsRef<str>,
     {
-        self.expose.extend(headers.into_iter().map(Into::into));
+        self.spec
+            .expose_headers
+            .extend(headers.into_iter().map(|h| h.as_ref().to_owned()));
         self
     }
 
@@ -458,7 +403,7 @@ impl PolicyBuilder {
     /// credentials" — for local development, previews and tenants — is in
     /// [`docs::credentials`](crate::docs::credentials).
     pub fn allow_credentials(mut self, allow: bool) -> Self {
-        self.credentials = allow;
+        self.spec.allow_credentials = allow;
         self
     }
 
@@ -467,14 +412,14 @@ impl PolicyBuilder {
     /// for 5 seconds. Browsers cap the value: Chromium at 7200 s, Firefox at
     /// 86400 s, Safari at 600 s; larger values are sent as given.
     pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = Some(max_age);
+        self.spec.max_age = Some(max_age.as_secs());
         self
     }
 
     /// Status of an allowed preflight's answer: `204 No Content` (default) or
     /// `200 OK` (for old clients that mishandle 204).
     pub fn preflight_status(mut self, status: StatusCode) -> Self {
-        self.preflight_status = status;
+        self.spec.preflight_status = Some(status.as_u16());
         self
     }
 
@@ -521,7 +466,8 @@ impl PolicyBuilder {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        self.own_origins
+        self.spec
+            .own_origins
             .extend(origins.into_iter().map(|o| o.as_ref().to_owned()));
         self
     }
@@ -541,7 +487,7 @@ impl PolicyBuilder {
     /// ([`Decision::SameOrigin`](crate::Decision::SameOrigin)); nothing else
     /// counts as same-origin (not `Host`, not `Sec-Fetch-Site`).
     pub fn strict(mut self, strict: bool) -> Self {
-        self.strict = strict;
+        self.spec.strict = strict;
         self
     }
 
@@ -577,7 +523,7 @@ impl PolicyBuilder {
     /// assert!(err.to_string().contains("list the origins"));
     /// ```
     pub fn guard_websockets(mut self, guard: bool) -> Self {
-        self.guard_websockets = guard;
+        self.spec.guard_websockets = guard;
         self
     }
 
@@ -603,7 +549,7 @@ impl PolicyBuilder {
     /// [WICG Private Network Access](https://wicg.github.io/private-network-access/),
     /// [MDN: Local network access](https://developer.mozilla.org/en-US/docs/Web/Security/Defenses/Local_network_access)
     pub fn allow_private_network(mut self, allow: bool) -> Self {
-        self.private_network = allow;
+        self.spec.allow_private_network = allow;
         self
     }
 
@@ -636,7 +582,7 @@ impl PolicyBuilder {
     /// `Authorization`, although the standard does not). In those cases the
     /// answer would let the browser send a request the policy refuses.
     pub fn explain_preflight_refusals(mut self, explain: bool) -> Self {
-        self.explain = explain;
+        self.spec.explain_preflight_refusals = explain;
         self
     }
 
@@ -645,525 +591,10 @@ impl PolicyBuilder {
     /// # Errors
     ///
     /// A [`PolicyError`] listing every problem found, each with the offending
-    /// input and a fix.
-    ///
-    /// # Panics
-    ///
-    /// Never.
+    /// input and a fix. A predicate that panics while `build()` probes it
+    /// is reported ([`IssueKind::PredicatePanicked`](crate::IssueKind::PredicatePanicked)),
+    /// not propagated.
     pub fn build(self) -> Result<CorsPolicy, PolicyError> {
-        let mut issues = Vec::new();
-        let origins = self.compile_origins(&mut issues);
-        let own = self.compile_own_origins(&mut issues);
-        if self.any_origin && self.guard_websockets {
-            issues.push(Issue::new(
-                IssueKind::AnyOriginWithWebSocketGuard,
-                "",
-                "allow_any_origin() cannot be combined with guard_websockets(true): a WebSocket handshake always carries the user's cookies, so the guard admits only origins that could read a credentialed answer; list the origins that may open a socket with allow_origin(), allow_origin_pattern() or allow_origin_fn()",
-            ));
-        }
-
-        let methods = self.compile_methods(&mut issues);
-        let (headers, any_header) = compile_names(
-            &self.headers,
-            List::Headers,
-            "allow_headers",
-            self.credentials,
-            &mut issues,
-            |n| {
-                is_forbidden_request_header(n).then(|| {
-                if n == "cookie" || n == "cookie2" {
-                    "is a forbidden request header that scripts cannot set: remove it (cookies are sent when allow_credentials(true) is set and the request uses credentials)"
-                } else {
-                    "is a forbidden request header that scripts cannot set, so browsers never ask for it: remove it"
-                }
-            })
-            },
-        );
-        let (expose, any_expose) = compile_names(
-            &self.expose,
-            List::Expose,
-            "expose_headers",
-            self.credentials,
-            &mut issues,
-            |n| {
-                is_forbidden_response_header(n)
-                    .then_some("is never exposed to scripts by browsers: remove it")
-            },
-        );
-        if self.preflight_status != StatusCode::OK
-            && self.preflight_status != StatusCode::NO_CONTENT
-        {
-            issues.push(Issue::new(
-                IssueKind::InvalidPreflightStatus,
-                self.preflight_status.as_str(),
-                format!(
-                    "preflight status {} is not 200 or 204: use StatusCode::NO_CONTENT (default) or StatusCode::OK",
-                    self.preflight_status.as_u16()
-                ),
-            ));
-        }
-        if !issues.is_empty() {
-            return Err(PolicyError::new(issues));
-        }
-        let (methods, any_method) = methods;
-        let allow_methods = join(methods.iter().map(Method::as_str), any_method);
-        let allow_headers = join(headers.iter().map(HeaderName::as_str), any_header);
-        let expose_headers = join(expose.iter().map(HeaderName::as_str), any_expose);
-        let max_age = self.max_age.map(|d| shared(HeaderValue::from(d.as_secs())));
-        let mut compiled = Compiled {
-            origins: origins.unwrap_or(Origins::Any),
-            credentials: self.credentials,
-            methods,
-            any_method,
-            header_bytes: headers
-                .iter()
-                .map(|h| h.as_str().as_bytes().into())
-                .collect(),
-            any_header,
-            allow_methods,
-            allow_headers,
-            expose_headers,
-            max_age,
-            preflight_status: self.preflight_status,
-            strict: self.strict,
-            guard_websockets: self.guard_websockets,
-            refuses_some: self.strict || self.guard_websockets,
-            guard_null: self.guard_websockets && self.null_origin,
-            own,
-            needs_parts: !self.predicates.is_empty(),
-            private_network: self.private_network,
-            explain: self.explain,
-            preflight_headers: HeaderMap::new(),
-            described: self.describe_origins(),
-        };
-        compiled.preflight_headers = compiled.preflight_template();
-        Ok(CorsPolicy {
-            inner: Arc::new(compiled),
-        })
+        compile(&self.spec, &self.predicates, &self.front)
     }
-
-    /// The setting that makes origins credentialed, if any: credentials, or
-    /// the WebSocket guard (a WebSocket handshake always carries cookies, so
-    /// an origin the guard admits reads a credentialed answer).
-    fn credentialed(&self) -> Option<&'static str> {
-        if self.credentials {
-            Some("allow_credentials(true)")
-        } else if self.guard_websockets {
-            Some("guard_websockets(true)")
-        } else {
-            None
-        }
-    }
-
-    /// The allowed patterns and regexes as `Display` shows them: as given
-    /// (valid ones are already canonical).
-    fn describe_origins(&self) -> super::describe::Origins {
-        super::describe::Origins {
-            null: self.null_origin,
-            patterns: self.patterns.clone(),
-            #[cfg(feature = "regex")]
-            regexes: self.regexes.clone(),
-            #[cfg(not(feature = "regex"))]
-            regexes: Vec::new(),
-        }
-    }
-
-    fn compile_origins(&self, issues: &mut Vec<Issue>) -> Option<Origins> {
-        let mut matcher = OriginMatcher::default();
-        for (i, input) in self.origins.iter().enumerate() {
-            match canonical_origin(input) {
-                Ok(canonical) => matcher.add_exact(canonical),
-                Err(message) => issues.push(
-                    Issue::new(IssueKind::InvalidOrigin, input, message).at(List::Origins, i),
-                ),
-            }
-        }
-        let credentialed = self.credentialed();
-        for (i, input) in self.patterns.iter().enumerate() {
-            if let Err(issue) = matcher.add_pattern(input) {
-                issues.push(issue.at(List::Patterns, i));
-            } else if let (Some(setting), true) = (credentialed, is_mdns(input)) {
-                issues.push(
-                    Issue::new(
-                        IssueKind::PublicSuffixPattern,
-                        input,
-                        format!(
-                            "{input:?} covers \".local\" names, which any device on the local network can answer for (mDNS has no owner): with {setting} list the devices you trust exactly with allow_origin()"
-                        ),
-                    )
-                    .at(List::Patterns, i),
-                );
-            }
-        }
-        #[cfg(feature = "regex")]
-        let has_regex = !self.regexes.is_empty();
-        #[cfg(not(feature = "regex"))]
-        let has_regex = false;
-        #[cfg(feature = "regex")]
-        if let Some(r) = crate::matcher::Regexes::compile(&self.regexes, credentialed, issues) {
-            matcher.set_regexes(r);
-        }
-        if self.null_origin {
-            matcher.allow_null();
-        }
-        if let Some(predicate) = self.compile_predicates(issues) {
-            matcher.set_predicate(predicate);
-        }
-        let explicit = !self.origins.is_empty()
-            || !self.patterns.is_empty()
-            || has_regex
-            || self.null_origin
-            || !self.predicates.is_empty();
-        if self.any_origin {
-            if explicit {
-                issues.push(Issue::new(
-                    IssueKind::AnyOriginWithExplicitOrigins,
-                    "",
-                    "allow_any_origin() already allows every origin: remove the explicit origins, patterns, allow_origin_fn() and allow_null_origin(), or remove allow_any_origin()",
-                ));
-            }
-            if self.credentials {
-                issues.push(Issue::new(
-                    IssueKind::AnyOriginWithCredentials,
-                    "",
-                    "allow_any_origin() cannot be combined with allow_credentials(true): browsers reject \"*\" with credentials, and reflecting every origin instead would let any site read credentialed responses; list the trusted origins with allow_origin() or allow_origin_pattern() (\"http://localhost:*\" for development, \"https://pr-*.preview.example.com\" for previews) or decide them with allow_origin_fn(); see https://docs.rs/tower-cors/latest/tower_cors/docs/credentials/index.html",
-                ));
-            }
-            if self.private_network {
-                issues.push(Issue::new(
-                    IssueKind::AnyOriginWithPrivateNetwork,
-                    "",
-                    "allow_any_origin() cannot be combined with allow_private_network(true): every public website could then reach this private-network service from its visitors' browsers; list the public origins that may reach it with allow_origin()",
-                ));
-            }
-            return Some(Origins::Any);
-        }
-        if self.null_origin && self.credentials {
-            issues.push(Issue::new(
-                IssueKind::NullOriginWithCredentials,
-                "null",
-                "allow_null_origin() cannot be combined with allow_credentials(true): any page can send \"Origin: null\" from a sandboxed iframe and read credentialed responses; remove one of them",
-            ));
-        }
-        if !explicit {
-            issues.push(Issue::new(
-                IssueKind::NoOrigin,
-                "",
-                "no origin is allowed: call allow_origin(), allow_origins(), allow_origin_pattern() or allow_any_origin()",
-            ));
-        }
-        Some(Origins::List(matcher))
-    }
-
-    /// The own origins in browser serialization; a malformed one is an issue.
-    fn compile_own_origins(&self, issues: &mut Vec<Issue>) -> Box<[Box<[u8]>]> {
-        let mut own: Vec<Box<[u8]>> = Vec::new();
-        for (i, input) in self.own_origins.iter().enumerate() {
-            let canonical = match input.trim() {
-                "null" => Err(format!(
-                    "{input:?} is not an own origin: an opaque origin is never a service's own page, and any page can send it from a sandboxed iframe; remove it"
-                )),
-                t if t.contains('*') => Err(format!(
-                    "{input:?} is not an own origin: list the exact origins this service's own pages are served from"
-                )),
-                _ => canonical_origin(input),
-            };
-            match canonical {
-                Ok(c) if !own.iter().any(|o| **o == *c.as_bytes()) => {
-                    own.push(c.into_owned().into_bytes().into_boxed_slice());
-                }
-                Ok(_) => {}
-                Err(message) => issues.push(
-                    Issue::new(IssueKind::InvalidOrigin, input, message).at(List::OwnOrigins, i),
-                ),
-            }
-        }
-        own.into_boxed_slice()
-    }
-
-    /// One function for all `allow_origin_fn` predicates; with credentials,
-    /// a predicate accepting an unrelated origin is an issue.
-    fn compile_predicates(&self, issues: &mut Vec<Issue>) -> Option<OriginFn> {
-        let predicate = match self.predicates.as_slice() {
-            [] => return None,
-            [one] => one.clone(),
-            many => {
-                let all: Box<[OriginFn]> = many.into();
-                OriginFn(Arc::new(move |origin: &Origin<'_>, parts: &Parts| {
-                    all.iter().any(|p| (p.0)(origin, parts))
-                }))
-            }
-        };
-        if let Some(setting) = self.credentialed() {
-            if let Some(issue) = probe_predicate(&predicate, setting) {
-                issues.push(issue);
-            }
-        }
-        Some(predicate)
-    }
-
-    fn compile_methods(&self, issues: &mut Vec<Issue>) -> (Vec<Method>, bool) {
-        let mut methods: Vec<Method> = Vec::new();
-        let mut any = false;
-        for (i, arg) in self.methods.iter().enumerate() {
-            let mut push = |issue: Issue| issues.push(issue.at(List::Methods, i));
-            let method = match &arg.0 {
-                Ok(m) => m,
-                Err(raw) => {
-                    push(Issue::new(
-                        IssueKind::InvalidMethod,
-                        raw,
-                        format!("{raw:?} is not a valid method: a method is one token (letters, digits and !#$%&'*+-.^_`|~)"),
-                    ));
-                    continue;
-                }
-            };
-            let name = method.as_str();
-            if name == "*" {
-                if self.credentials {
-                    push(wildcard_with_credentials("allow_methods", "methods"));
-                }
-                any = true;
-                continue;
-            }
-            if name.len() > MAX_METHOD_LEN {
-                push(Issue::new(
-                    IssueKind::InvalidMethod,
-                    name,
-                    format!("{name:?} is longer than {MAX_METHOD_LEN} bytes, the longest Access-Control-Request-Method read: remove it"),
-                ));
-                continue;
-            }
-            if is_forbidden_method(name) {
-                push(Issue::new(
-                    IssueKind::InvalidMethod,
-                    name,
-                    format!("{name:?} is a forbidden method that browsers never send: remove it"),
-                ));
-                continue;
-            }
-            if let Some(upper) = NORMALIZED_METHODS
-                .iter()
-                .find(|n| n.eq_ignore_ascii_case(name) && **n != name)
-            {
-                push(Issue::new(
-                    IssueKind::InvalidMethod,
-                    name,
-                    format!("{name:?} is upper-cased by browsers before sending, so it never matches: did you mean {upper:?}?"),
-                ));
-                continue;
-            }
-            if let Some(registered) = REGISTERED_METHODS
-                .iter()
-                .find(|n| n.eq_ignore_ascii_case(name) && **n != name)
-            {
-                push(Issue::new(
-                    IssueKind::InvalidMethod,
-                    name,
-                    format!("{name:?} is the registered method {registered:?} in another case: methods compare byte for byte and clients send {registered:?}, so {name:?} would refuse them: did you mean {registered:?}?"),
-                ));
-                continue;
-            }
-            if !methods.contains(method) {
-                methods.push(method.clone());
-            }
-        }
-        (methods, any)
-    }
-}
-
-/// Origins no trusted list should hold: names under the reserved
-/// `.invalid`, `.example` and `.test` top-level domains (RFC 2606) and
-/// documentation IP addresses (RFC 5737, RFC 3849), over both schemes.
-const PROBE_ORIGINS: [&str; 7] = [
-    "https://tower-cors-probe.invalid",
-    "http://tower-cors-probe.invalid",
-    "https://evil.tower-cors-probe.invalid:8443",
-    "https://stranger.example",
-    "https://attacker.test",
-    "http://203.0.113.7",
-    "https://[2001:db8::7]:8443",
-];
-
-/// The requests each probe origin is sent with: a simple `GET`, an
-/// authenticated API call with a `Host` and a cookie, a form `POST`, a
-/// preflight, and a WebSocket handshake, on several paths.
-fn probe_requests(origin: &str) -> impl Iterator<Item = Parts> + '_ {
-    type Shape = (
-        &'static str,
-        &'static str,
-        &'static [(&'static str, &'static str)],
-    );
-    let shapes: [Shape; 6] = [
-        ("GET", "/", &[]),
-        (
-            "GET",
-            "/api/v1/users/me",
-            &[("host", "api.example.com"), ("cookie", "session=1")],
-        ),
-        (
-            "POST",
-            "/api/transfer",
-            &[("host", "app.example.com"), ("content-type", "text/plain")],
-        ),
-        (
-            "OPTIONS",
-            "/api/items/1",
-            &[
-                ("host", "api.example.com"),
-                ("access-control-request-method", "DELETE"),
-                ("access-control-request-headers", "authorization"),
-            ],
-        ),
-        (
-            "GET",
-            "/ws",
-            &[
-                ("host", "localhost:3000"),
-                ("connection", "upgrade"),
-                ("upgrade", "websocket"),
-            ],
-        ),
-        ("GET", "/public/index.html?q=1", &[("host", "example.com")]),
-    ];
-    shapes
-        .into_iter()
-        .filter_map(move |(method, path, headers)| {
-            let mut request = Request::builder().method(method).uri(path);
-            for (name, value) in headers {
-                request = request.header(*name, *value);
-            }
-            let request = request.header(http::header::ORIGIN, origin).body(()).ok()?;
-            Some(request.into_parts().0)
-        })
-}
-
-/// Calls a credentialed predicate with strangers' origins on typical
-/// requests; the first one it accepts, or a panic, is an issue. This proves
-/// nothing about origins it was not shown: a predicate is trusted code.
-fn probe_predicate(predicate: &OriginFn, setting: &str) -> Option<Issue> {
-    for probe in PROBE_ORIGINS {
-        let Some(origin) = Origin::parse(probe) else {
-            continue;
-        };
-        for parts in probe_requests(probe) {
-            let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                (predicate.0)(&origin, &parts)
-            }));
-            match call {
-                Ok(false) => {}
-                Ok(true) => {
-                    return Some(Issue::new(
-                        IssueKind::PredicateAllowsAnyOrigin,
-                        probe,
-                        format!(
-                            "the allow_origin_fn() function accepts origins no one trusts (it accepted {probe:?} on {} {}): with {setting} that lets any site read your users' responses (CVE-2018-20744); compare origin.scheme(), origin.host() and origin.port() with the origins you trust",
-                            parts.method,
-                            parts.uri
-                        ),
-                    ))
-                }
-                Err(panic) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    return Some(Issue::new(
-                        IssueKind::PredicatePanicked,
-                        probe,
-                        format!(
-                            "the allow_origin_fn() function panicked when called with {probe:?} on {} {} ({what:?}): it runs on every request whose origin the lists do not allow, so it must not panic; read headers with parts.headers.get(), which returns an Option",
-                            parts.method,
-                            parts.uri
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    None
-}
-
-fn wildcard_with_credentials(setting: &str, what: &str) -> Issue {
-    Issue::new(
-        IssueKind::WildcardWithCredentials,
-        "*",
-        format!(
-            "\"*\" in {setting}() is read literally by browsers when credentials are allowed: list the {what} explicitly, or remove allow_credentials(true)"
-        ),
-    )
-}
-
-/// Validates header names for `allow_headers`/`expose_headers`; returns the
-/// lowercase names (without `*`) and whether `*` was given.
-fn compile_names(
-    args: &[HeaderArg],
-    list: List,
-    setting: &str,
-    credentials: bool,
-    issues: &mut Vec<Issue>,
-    forbidden: impl Fn(&str) -> Option<&'static str>,
-) -> (Vec<HeaderName>, bool) {
-    let mut names: Vec<HeaderName> = Vec::new();
-    let mut any = false;
-    for (i, arg) in args.iter().enumerate() {
-        let mut push = |issue: Issue| issues.push(issue.at(list, i));
-        let name = match &arg.0 {
-            Ok(n) => n,
-            Err(raw) => {
-                push(Issue::new(
-                    IssueKind::InvalidHeaderName,
-                    raw,
-                    format!("{raw:?} in {setting}() is not a valid header name: a header name is one token (letters, digits and !#$%&'*+-.^_`|~)"),
-                ));
-                continue;
-            }
-        };
-        if name.as_str() == "*" {
-            if credentials {
-                push(wildcard_with_credentials(setting, "header names"));
-            }
-            any = true;
-            continue;
-        }
-        if let Some(why) = forbidden(name.as_str()) {
-            push(Issue::new(
-                IssueKind::ForbiddenHeaderName,
-                name.as_str(),
-                format!("{:?} in {setting}() {why}", name.as_str()),
-            ));
-            continue;
-        }
-        if !names.contains(name) {
-            names.push(name.clone());
-        }
-    }
-    (names, any)
-}
-
-/// The wire value of a list header: `*` first when given, then the names,
-/// separated by `", "`. `None` when empty.
-fn join<'a>(names: impl Iterator<Item = &'a str>, wildcard: bool) -> Option<HeaderValue> {
-    let mut text = String::new();
-    if wildcard {
-        text.push('*');
-    }
-    for n in names {
-        if !text.is_empty() {
-            text.push_str(", ");
-        }
-        text.push_str(n);
-    }
-    if text.is_empty() {
-        return None;
-    }
-    HeaderValue::from_str(&text).ok().map(shared)
-}
-
-/// Cloning a value once turns its buffer into a shared one, so clones on the
-/// request path are reference-count increments, never allocations.
-fn shared(value: HeaderValue) -> HeaderValue {
-    drop(value.clone());
-    value
 }

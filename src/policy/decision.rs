@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use http::request::Parts;
 use http::{HeaderValue, Request};
 
 use crate::refusal::{Refusal, RefusalReport, Refused};
@@ -64,85 +63,25 @@ pub enum Decision {
     SameOrigin,
 }
 
-/// The three ways a request can go, as [`Decision::verdict`] tells them: a
-/// request without `Origin` is neither allowed nor refused by CORS.
-///
-/// ```
-/// use http::Request;
-/// use tower_cors::{CorsPolicy, Verdict};
-///
-/// let policy = CorsPolicy::builder().allow_origin("https://app.example.com").build()?;
-/// let no_origin = Request::get("/").body(())?;
-/// let decision = policy.evaluate_request(&no_origin);
-/// assert_eq!(decision.verdict(), Verdict::NotCors);
-/// assert!(!decision.is_refused());
-/// assert_eq!(decision.verdict().to_string(), "not CORS");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Verdict {
-    /// No `Origin` header: same-origin `GET`s, non-browser clients. Not
-    /// refused: forwarded, and the response is readable wherever it is
-    /// readable without CORS.
-    NotCors,
-    /// A request carrying `Origin` from one of the service's own origins (a
-    /// `POST`, a WebSocket handshake) that the allow-list does not allow:
-    /// forwarded, never refused (see [`Decision::SameOrigin`]).
-    SameOrigin,
-    /// A CORS request (or preflight) the policy allows.
-    Allowed,
-    /// A CORS request (or preflight) the policy refuses.
-    Refused,
-}
-
-impl Verdict {
-    /// `"not CORS"`, `"allowed"` or `"refused"`, for logs and metrics labels.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::NotCors => "not CORS",
-            Self::SameOrigin => "same origin",
-            Self::Allowed => "allowed",
-            Self::Refused => "refused",
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl Decision {
-    /// Allowed, refused, or not a CORS request at all: the one value to log
-    /// or count, with no reading of `false` as "refused".
-    pub fn verdict(&self) -> Verdict {
-        match self {
-            Self::NotCors => Verdict::NotCors,
-            Self::SameOrigin => Verdict::SameOrigin,
-            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. } => Verdict::Allowed,
-            Self::PreflightRefused(_) | Self::ActualRefused(_) => Verdict::Refused,
-        }
-    }
-
     /// Whether the policy refuses the request (a preflight, or an actual
     /// request from a refused origin). `false` for a request without
     /// `Origin`, which CORS does not concern.
     pub fn is_refused(&self) -> bool {
-        self.verdict() == Verdict::Refused
+        matches!(self, Self::PreflightRefused(_) | Self::ActualRefused(_))
     }
 
-    /// Whether the policy allows a CORS request: the response will carry
-    /// `Access-Control-Allow-Origin` for it.
+    /// Whether the policy allows a CORS request: exactly when the response
+    /// carries `Access-Control-Allow-Origin` for it.
     ///
-    /// `false` for [`NotCors`](Self::NotCors) too, which is **not** a
-    /// refusal: a request without `Origin` is forwarded and answered as if
-    /// there were no CORS layer. To tell the three apart, use
+    /// `false` for [`NotCors`](Self::NotCors) and [`SameOrigin`](Self::SameOrigin)
+    /// too, which are **not** refusals: such requests are forwarded and
+    /// answered without `Access-Control-*` headers. To tell them apart, use
     /// [`verdict`](Self::verdict) or [`is_refused`](Self::is_refused).
     pub fn is_allowed(&self) -> bool {
         matches!(
             self,
-            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. } | Self::SameOrigin
+            Self::PreflightAllowed { .. } | Self::ActualAllowed { .. }
         )
     }
 
@@ -182,18 +121,6 @@ impl Decision {
             request.method(),
             request.uri(),
             request.headers(),
-        ))
-    }
-
-    /// [`report`](Self::report) for a request head.
-    pub fn report_parts<'a>(&self, parts: &'a Parts) -> Option<RefusalReport<'a>> {
-        let refused = self.refused()?;
-        Some(RefusalReport::new(
-            refused,
-            self.is_preflight(),
-            &parts.method,
-            &parts.uri,
-            &parts.headers,
         ))
     }
 }

@@ -2,15 +2,22 @@
 //! decisions. Nothing here knows about tower.
 
 mod builder;
+mod compile;
+mod config;
 mod decision;
 mod describe;
+mod env;
 mod path;
 mod paths;
+mod probe;
+mod report;
+mod request;
+mod response;
 mod source;
 
 use std::sync::Arc;
 
-use http::header::{Entry, GetAll, OccupiedEntry, CONNECTION, UPGRADE};
+use http::header::GetAll;
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS as ACAC, ACCESS_CONTROL_ALLOW_HEADERS as ACAH,
     ACCESS_CONTROL_ALLOW_METHODS as ACAM, ACCESS_CONTROL_ALLOW_ORIGIN as ACAO,
@@ -21,17 +28,18 @@ use http::header::{
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 
-pub use builder::{HeaderArg, MethodArg, PolicyBuilder};
-pub use decision::{Decision, Verdict};
+pub use builder::PolicyBuilder;
+pub use config::CorsConfig;
+pub use decision::Decision;
 pub use paths::{PathPolicies, PathPoliciesBuilder};
+use request::head_of;
+pub(crate) use request::is_websocket_upgrade;
+use response::{merge_vary, remove_access_control, set_allow_origin};
 #[cfg(feature = "reload")]
 pub use source::PolicyHandle;
 pub(crate) use source::{ReportOnlySource, Source};
 
-use crate::headers::{
-    check_request_headers, is_safelisted_method, is_token, list_contains, list_has_token,
-    MAX_METHOD_LEN,
-};
+use crate::headers::{check_request_headers, is_safelisted_method, is_token, MAX_METHOD_LEN};
 use crate::matcher::OriginMatcher;
 use crate::refusal::{Refusal, Refused};
 
@@ -137,48 +145,6 @@ pub(crate) enum Decoration {
     Plain,
     /// Allowed origin: ACAO with this value, ACAC, ACEH, `Vary`.
     Allowed(HeaderValue),
-}
-
-/// What a policy sends for one request: its own answer (status, headers,
-/// body), or the headers it adds to the inner service's response.
-#[derive(Debug, PartialEq)]
-pub(crate) enum WireAnswer {
-    Answer(StatusCode, HeaderMap, &'static str),
-    Forward(HeaderMap),
-}
-
-impl WireAnswer {
-    /// What differs between two answers, for logs: `"forwarded / answered"`,
-    /// `"status"`, `"body"` and the names of the headers whose values differ,
-    /// comma-separated.
-    pub(crate) fn differences(&self, other: &WireAnswer) -> String {
-        let (mine, theirs) = match (self, other) {
-            (WireAnswer::Answer(s1, h1, b1), WireAnswer::Answer(s2, h2, b2)) => {
-                let mut out = Vec::new();
-                if s1 != s2 {
-                    out.push("status".to_owned());
-                }
-                if b1 != b2 {
-                    out.push("body".to_owned());
-                }
-                return join_differences(out, h1, h2);
-            }
-            (WireAnswer::Forward(h1), WireAnswer::Forward(h2)) => (h1, h2),
-            _ => return "forwarded / answered by the layer".to_owned(),
-        };
-        join_differences(Vec::new(), mine, theirs)
-    }
-}
-
-/// `out` plus the names of the headers whose values differ between `a` and `b`.
-fn join_differences(mut out: Vec<String>, a: &HeaderMap, b: &HeaderMap) -> String {
-    for name in a.keys().chain(b.keys()) {
-        let differ = !a.get_all(name).iter().eq(b.get_all(name).iter());
-        if differ && !out.iter().any(|n| n == name.as_str()) {
-            out.push(name.as_str().to_owned());
-        }
-    }
-    out.join(", ")
 }
 
 /// What the service does with a request.
@@ -318,50 +284,6 @@ impl CorsPolicy {
         self.inner.own.iter().map(|o| &**o)
     }
 
-    /// The policy of a path no [`PathPolicies`] entry covers: no origin is
-    /// allowed, and nothing about the answer depends on the origin. Requests
-    /// from `own` origins are same-origin; cross-origin ones are refused
-    /// `403` under `strict`, WebSocket handshakes under `guard`.
-    pub(crate) fn uncovered<'a>(
-        own: impl Iterator<Item = &'a [u8]>,
-        strict: bool,
-        guard: bool,
-    ) -> Self {
-        let mut own_list: Vec<Box<[u8]>> = Vec::new();
-        for o in own {
-            if !own_list.iter().any(|x| **x == *o) {
-                own_list.push(o.into());
-            }
-        }
-        let mut compiled = Compiled {
-            origins: Origins::Nobody,
-            credentials: false,
-            methods: Vec::new(),
-            any_method: false,
-            header_bytes: Box::default(),
-            any_header: false,
-            allow_methods: None,
-            allow_headers: None,
-            expose_headers: None,
-            max_age: None,
-            preflight_status: StatusCode::NO_CONTENT,
-            strict,
-            guard_websockets: guard,
-            refuses_some: strict || guard,
-            guard_null: false,
-            own: own_list.into_boxed_slice(),
-            needs_parts: false,
-            private_network: false,
-            explain: false,
-            preflight_headers: HeaderMap::new(),
-            described: describe::Origins::default(),
-        };
-        compiled.preflight_headers = compiled.preflight_template();
-        Self {
-            inner: Arc::new(compiled),
-        }
-    }
-
     /// Turns a decision into what the service does.
     #[inline(always)]
     pub(crate) fn action(
@@ -414,30 +336,6 @@ impl CorsPolicy {
     /// promoted with `PolicyHandle::replace`).
     pub(crate) fn same_as(&self, other: &CorsPolicy) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
-    }
-
-    /// What this policy puts on the wire for a request it decided
-    /// `decision` for: the answer the layer gives itself, or the headers it
-    /// adds to the inner service's response. Only for comparing two policies
-    /// (report-only mode): it builds header maps.
-    pub(crate) fn wire_answer(
-        &self,
-        decision: &Decision,
-        method: &Method,
-        headers: &HeaderMap,
-        parts: Option<&Parts>,
-    ) -> WireAnswer {
-        match self.action(decision.clone(), method, headers, parts) {
-            Action::Answer(answer) => {
-                let (status, headers, body) = self.answer(answer);
-                WireAnswer::Answer(status, headers, body)
-            }
-            Action::Forward(decoration) => {
-                let mut headers = HeaderMap::new();
-                self.decorate(decoration, &mut headers);
-                WireAnswer::Forward(headers)
-            }
-        }
     }
 
     /// The status, headers and body of an answer the layer gives itself.
@@ -671,139 +569,3 @@ impl Compiled {
         headers
     }
 }
-
-/// Sets `Access-Control-Allow-Origin` in a map cloned from a template, where
-/// it is the first entry: no hash lookup.
-fn set_allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
-    match headers.iter_mut().next() {
-        Some((name, value)) if name == ACAO => *value = origin,
-        _ => {
-            headers.insert(ACAO, origin);
-        }
-    }
-}
-
-/// Adds `tokens` to `Vary` token-wise: case-insensitive, no duplicates, `*`
-/// left alone, existing values kept (RFC 9110 §12.5.5). `value` is `tokens`
-/// already joined, used when the response has no `Vary` yet.
-fn merge_vary(headers: &mut HeaderMap, value: &HeaderValue, tokens: &[&str]) {
-    // One hash and probe: the entry is either vacant (the common case) or
-    // holds the inner service's values.
-    let mut existing = match headers.entry(VARY) {
-        Entry::Vacant(e) => {
-            e.insert(value.clone());
-            return;
-        }
-        Entry::Occupied(e) => e,
-    };
-    let missing = |e: &OccupiedEntry<'_, HeaderValue>, t: &str| {
-        !e.iter().any(|v| list_contains(v.as_bytes(), t))
-    };
-    if !tokens.iter().any(|t| missing(&existing, t)) {
-        return;
-    }
-    // One allocation, of the exact size: the bytes become the value's buffer
-    // without a copy.
-    let joined: usize = existing.iter().map(|v| v.len() + 2).sum();
-    let added: usize = tokens
-        .iter()
-        .filter(|t| missing(&existing, t))
-        .map(|t| t.len() + 2)
-        .sum();
-    let mut merged: Vec<u8> = Vec::with_capacity((joined + added).saturating_sub(2));
-    for v in existing.iter() {
-        if !merged.is_empty() {
-            merged.extend_from_slice(b", ");
-        }
-        merged.extend_from_slice(v.as_bytes());
-    }
-    for t in tokens.iter().filter(|t| missing(&existing, t)) {
-        merged.extend_from_slice(b", ");
-        merged.extend_from_slice(t.as_bytes());
-    }
-    match HeaderValue::from_maybe_shared(bytes::Bytes::from(merged)) {
-        Ok(v) => {
-            existing.insert(v);
-        }
-        // Unreachable with valid inputs; keep the inner values and add ours.
-        Err(_) => existing.append(value.clone()),
-    }
-}
-
-/// Removes every `Access-Control-*` header of a response without allocating:
-/// the layer's own names by constant, any other (rare) one by a copy of its
-/// name on the stack.
-fn remove_access_control(headers: &mut HeaderMap) {
-    for name in [ACAO, ACAC, ACAH, ACAM, ACEH, ACMA, ACAPN] {
-        headers.remove(name);
-    }
-    // Each turn removes one name: at most as many turns as there are names.
-    for _ in 0..headers.keys_len() {
-        let mut buf = [0u8; 128];
-        let len = match headers
-            .keys()
-            .find(|k| k.as_str().starts_with("access-control-"))
-        {
-            None => return,
-            Some(name) if name.as_str().len() <= buf.len() => {
-                let name = name.as_str().as_bytes();
-                buf[..name.len()].copy_from_slice(name);
-                name.len()
-            }
-            // A name longer than the buffer: one copy on the heap.
-            Some(name) => {
-                let name = name.clone();
-                headers.remove(name);
-                continue;
-            }
-        };
-        match std::str::from_utf8(&buf[..len]) {
-            Ok(name) => {
-                headers.remove(name);
-            }
-            Err(_) => return,
-        }
-    }
-}
-
-/// A copy of a request's head, for a predicate that takes [`Parts`].
-fn head_of<B>(request: &Request<B>) -> Parts {
-    let (mut parts, ()) = Request::new(()).into_parts();
-    parts.method = request.method().clone();
-    parts.uri = request.uri().clone();
-    parts.version = request.version();
-    parts.headers = request.headers().clone();
-    parts.extensions = request.extensions().clone();
-    parts
-}
-
-/// A WebSocket opening handshake: HTTP/1.1 `GET` with `Connection: upgrade`
-/// and `Upgrade: websocket` (RFC 6455 §4.1, tokens in any case), or an
-/// HTTP/2 or HTTP/3 extended `CONNECT` (RFC 8441, RFC 9220). The `:protocol`
-/// of an extended `CONNECT` is kept by the server library in its own
-/// extension type, so every `CONNECT` carrying `Origin` counts: browsers send
-/// `CONNECT` only for extended `CONNECT` (WebSocket, WebTransport).
-///
-/// Bounded: a `Connection` or `Upgrade` value over [`MAX_UPGRADE_VALUE_LEN`]
-/// bytes, or a request with more than [`MAX_UPGRADE_LINES`] lines of one, is
-/// taken to hold the token without being scanned (browsers send a few
-/// bytes; failing closed keeps a padded handshake from passing the guard).
-pub(crate) fn is_websocket_upgrade(method: &Method, headers: &HeaderMap) -> bool {
-    if method == Method::CONNECT {
-        return true;
-    }
-    let has = |name: HeaderName, token: &[u8]| {
-        let mut lines = headers.get_all(name).iter();
-        lines
-            .by_ref()
-            .take(MAX_UPGRADE_LINES)
-            .any(|v| v.len() > MAX_UPGRADE_VALUE_LEN || list_has_token(v.as_bytes(), token))
-            || lines.next().is_some()
-    };
-    method == Method::GET && has(CONNECTION, b"upgrade") && has(UPGRADE, b"websocket")
-}
-
-/// Longest `Connection` or `Upgrade` value scanned for its token.
-pub(crate) const MAX_UPGRADE_VALUE_LEN: usize = 256;
-/// Most `Connection` or `Upgrade` lines scanned.
-pub(crate) const MAX_UPGRADE_LINES: usize = 16;

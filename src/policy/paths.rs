@@ -3,8 +3,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::CorsPolicy;
-use crate::error::{Issue, IssueKind, PolicyError};
+use http::request::Parts;
+use http::{HeaderMap, Request, StatusCode};
+
+use super::{describe, Compiled, CorsPolicy, Decision, Origins};
+use crate::error::{Issue, IssueKind, PolicyError, Setting};
 
 /// Several [`CorsPolicy`]s in one layer, each for the paths under a prefix:
 /// the longest whole-segment prefix wins. Applied with
@@ -67,7 +70,26 @@ use crate::error::{Issue, IssueKind, PolicyError};
 /// one `CorsLayer::per_path` around the whole router.
 #[derive(Clone)]
 pub struct PathPolicies {
-    inner: Arc<Table>,
+    repr: Repr,
+}
+
+/// One policy for every path, or a table of prefixes.
+#[derive(Clone)]
+enum Repr {
+    One(CorsPolicy),
+    Table(Arc<Table>),
+}
+
+/// A single policy is a table with only a fallback: it applies to every
+/// path. Everything that takes a table ([`CorsLayer::new`](crate::CorsLayer::new),
+/// `CorsLayer::reloadable`, `PolicyHandle::replace`,
+/// [`CorsLayer::report_only`](crate::CorsLayer::report_only)) takes a policy.
+impl From<CorsPolicy> for PathPolicies {
+    fn from(policy: CorsPolicy) -> Self {
+        Self {
+            repr: Repr::One(policy),
+        }
+    }
 }
 
 struct Table {
@@ -92,13 +114,37 @@ impl PathPolicies {
     /// URI, without the query), compared in its normal form (see above).
     #[inline]
     pub fn policy_for(&self, path: &str) -> &CorsPolicy {
-        if super::path::is_normal(path.as_bytes()) {
-            self.lookup(path)
-        } else {
-            self.lookup_normalized(path)
+        match &self.repr {
+            Repr::One(policy) => policy,
+            Repr::Table(table) if super::path::is_normal(path.as_bytes()) => table.lookup(path),
+            Repr::Table(table) => table.lookup_normalized(path),
         }
     }
 
+    /// What the policy of the request's path answers (see
+    /// [`CorsPolicy::evaluate`]).
+    pub fn evaluate(&self, parts: &Parts) -> Decision {
+        self.policy_for(parts.uri.path()).evaluate(parts)
+    }
+
+    /// [`evaluate`](Self::evaluate) for a whole request.
+    pub fn evaluate_request<B>(&self, request: &Request<B>) -> Decision {
+        self.policy_for(request.uri().path())
+            .evaluate_request(request)
+    }
+
+    /// The single policy, when the table has nothing but a fallback made
+    /// from one policy.
+    #[inline(always)]
+    pub(crate) fn single(&self) -> Option<&CorsPolicy> {
+        match &self.repr {
+            Repr::One(policy) => Some(policy),
+            Repr::Table(_) => None,
+        }
+    }
+}
+
+impl Table {
     /// [`lookup`](Self::lookup) for a path that is not normal, normalised
     /// first; one whose encoded separators would pick another entry when
     /// decoded is covered by none.
@@ -110,7 +156,7 @@ impl PathPolicies {
         if super::path::has_encoded_separator(&normal) {
             let decoded = super::path::decode_separators(&normal);
             if !self.lookup(&decoded).same_as(chosen) {
-                return &self.inner.closed;
+                return &self.closed;
             }
         }
         chosen
@@ -121,7 +167,7 @@ impl PathPolicies {
     #[inline]
     fn lookup(&self, path: &str) -> &CorsPolicy {
         let path = path.as_bytes();
-        let entries = &self.inner.entries;
+        let entries = &self.entries;
         // Longest first: skip, by binary search, the prefixes longer than the path.
         let fits = entries.partition_point(|(prefix, _)| prefix.len() > path.len());
         for (prefix, policy) in entries.get(fits..).unwrap_or_default() {
@@ -134,18 +180,25 @@ impl PathPolicies {
                 return policy;
             }
         }
-        &self.inner.fallback
+        &self.fallback
     }
 }
 
 impl fmt::Debug for PathPolicies {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
-        for (prefix, policy) in self.inner.entries.iter() {
-            map.entry(prefix, policy);
-        }
-        if self.inner.has_fallback {
-            map.entry(&"(fallback)", &self.inner.fallback);
+        match &self.repr {
+            Repr::One(policy) => {
+                map.entry(&"(fallback)", policy);
+            }
+            Repr::Table(table) => {
+                for (prefix, policy) in table.entries.iter() {
+                    map.entry(prefix, policy);
+                }
+                if table.has_fallback {
+                    map.entry(&"(fallback)", &table.fallback);
+                }
+            }
         }
         map.finish()
     }
@@ -186,17 +239,23 @@ impl PathPoliciesBuilder {
         let mut issues = Vec::new();
         for (i, (prefix, _)) in self.prefixes.iter().enumerate() {
             if let Some(why) = prefix_problem(prefix) {
-                issues.push(Issue::new(
-                    IssueKind::InvalidPathPrefix,
-                    prefix,
-                    format!("path prefix {prefix:?} {why}"),
-                ));
+                issues.push(
+                    Issue::new(
+                        IssueKind::InvalidPathPrefix,
+                        prefix,
+                        format!("path prefix {prefix:?} {why}"),
+                    )
+                    .at(Setting::Paths, i),
+                );
             } else if self.prefixes[..i].iter().any(|(p, _)| p == prefix) {
-                issues.push(Issue::new(
-                    IssueKind::InvalidPathPrefix,
-                    prefix,
-                    format!("path prefix {prefix:?} is given twice: keep one policy for it"),
-                ));
+                issues.push(
+                    Issue::new(
+                        IssueKind::InvalidPathPrefix,
+                        prefix,
+                        format!("path prefix {prefix:?} is given twice: keep one policy for it"),
+                    )
+                    .at(Setting::Paths, i),
+                );
             }
         }
         if !issues.is_empty() {
@@ -215,14 +274,27 @@ impl PathPoliciesBuilder {
             policies().any(CorsPolicy::guards_websockets),
         );
         Ok(PathPolicies {
-            inner: Arc::new(Table {
+            repr: Repr::Table(Arc::new(Table {
                 entries: entries.into_boxed_slice(),
                 has_fallback: self.fallback.is_some(),
                 fallback: self.fallback.unwrap_or_else(|| closed.clone()),
                 closed,
-            }),
+            })),
         })
     }
+}
+
+/// The issue of a prefix [`PathPoliciesBuilder::build`] would refuse.
+pub(super) fn prefix_issue(prefix: &str) -> Option<Issue> {
+    let why = prefix_problem(prefix)?;
+    Some(
+        Issue::new(
+            IssueKind::InvalidPathPrefix,
+            prefix,
+            format!("path prefix {prefix:?} {why}"),
+        )
+        .on(Setting::Paths),
+    )
 }
 
 /// What is wrong with a prefix, with the fix.
@@ -270,4 +342,50 @@ fn prefix_problem(prefix: &str) -> Option<String> {
         ));
     }
     None
+}
+
+impl CorsPolicy {
+    /// The policy of a path no [`PathPolicies`] entry covers: no origin is
+    /// allowed, and nothing about the answer depends on the origin. Requests
+    /// from `own` origins are same-origin; cross-origin ones are refused
+    /// `403` under `strict`, WebSocket handshakes under `guard`.
+    pub(crate) fn uncovered<'a>(
+        own: impl Iterator<Item = &'a [u8]>,
+        strict: bool,
+        guard: bool,
+    ) -> Self {
+        let mut own_list: Vec<Box<[u8]>> = Vec::new();
+        for o in own {
+            if !own_list.iter().any(|x| **x == *o) {
+                own_list.push(o.into());
+            }
+        }
+        let mut compiled = Compiled {
+            origins: Origins::Nobody,
+            credentials: false,
+            methods: Vec::new(),
+            any_method: false,
+            header_bytes: Box::default(),
+            any_header: false,
+            allow_methods: None,
+            allow_headers: None,
+            expose_headers: None,
+            max_age: None,
+            preflight_status: StatusCode::NO_CONTENT,
+            strict,
+            guard_websockets: guard,
+            refuses_some: strict || guard,
+            guard_null: false,
+            own: own_list.into_boxed_slice(),
+            needs_parts: false,
+            private_network: false,
+            explain: false,
+            preflight_headers: HeaderMap::new(),
+            described: describe::Origins::default(),
+        };
+        compiled.preflight_headers = compiled.preflight_template();
+        Self {
+            inner: Arc::new(compiled),
+        }
+    }
 }

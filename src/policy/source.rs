@@ -1,6 +1,6 @@
 //! Where a layer takes each request's policy from: one fixed policy, a
-//! policy replaced at run time through a `PolicyHandle`, or
-//! [`PathPolicies`].
+//! fixed [`PathPolicies`] table, or a table replaced at run time through a
+//! `PolicyHandle`.
 
 #[cfg(feature = "reload")]
 use std::fmt;
@@ -12,12 +12,13 @@ use arc_swap::{ArcSwap, Guard};
 use super::{CorsPolicy, PathPolicies};
 
 /// Replaces the policy of a layer made by
-/// [`CorsLayer::reloadable`](crate::CorsLayer::reloadable), while it serves.
+/// [`CorsLayer::reloadable`](crate::CorsLayer::reloadable), while it serves:
+/// one [`CorsPolicy`] or a whole [`PathPolicies`] table.
 ///
-/// [`replace`](Self::replace) swaps the whole compiled policy atomically:
-/// every request that starts after it sees the new policy, a request in
-/// flight finishes with the policy it started with, and no answer ever mixes
-/// two policies. Requests read the current policy without a lock
+/// [`replace`](Self::replace) swaps the whole compiled table atomically:
+/// every request that starts after it sees the new one, a request in
+/// flight finishes with the one it started with, and no answer ever mixes
+/// two tables (nor two policies). Requests read the current policy without a lock
 /// ([`arc_swap`](https://docs.rs/arc-swap): no reader ever waits for a
 /// writer or for another reader). Cloning a handle is cheap; every clone
 /// controls the same layer (and every service it made).
@@ -34,6 +35,12 @@ use super::{CorsPolicy, PathPolicies};
 ///
 /// let req = http::Request::get("/").header("origin", "https://b.example.com").body(())?;
 /// assert!(handle.current().evaluate_request(&req).is_allowed());
+///
+/// // A whole per-path table reloads the same way.
+/// let table = tower_cors::PathPolicies::builder()
+///     .prefix("/public", CorsPolicy::builder().allow_any_origin().build()?)
+///     .build()?;
+/// handle.replace(table);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg(feature = "reload")]
@@ -43,30 +50,32 @@ pub struct PolicyHandle {
     // `CorsPolicy` rather than its compiled inside, so that a request reads it
     // through a guard (`load`: no reference count touched) and clones it only
     // when the response needs it.
-    current: Arc<ArcSwap<CorsPolicy>>,
+    current: Arc<ArcSwap<PathPolicies>>,
 }
 
 #[cfg(feature = "reload")]
 impl PolicyHandle {
-    pub(crate) fn new(policy: CorsPolicy) -> Self {
+    pub(crate) fn new(paths: PathPolicies) -> Self {
         Self {
-            current: Arc::new(ArcSwap::from_pointee(policy)),
+            current: Arc::new(ArcSwap::from_pointee(paths)),
         }
     }
 
-    /// Makes `policy` the one applied to every request from now on.
-    pub fn replace(&self, policy: CorsPolicy) {
-        self.current.store(Arc::new(policy));
+    /// Makes `paths` (a [`CorsPolicy`] or a [`PathPolicies`] table) the one
+    /// applied to every request from now on.
+    pub fn replace(&self, paths: impl Into<PathPolicies>) {
+        self.current.store(Arc::new(paths.into()));
     }
 
-    /// The policy applied now.
-    pub fn current(&self) -> CorsPolicy {
-        CorsPolicy::clone(&self.current.load())
+    /// The table applied now ([`PathPolicies::evaluate`] asks it what it
+    /// answers).
+    pub fn current(&self) -> PathPolicies {
+        PathPolicies::clone(&self.current.load())
     }
 
-    /// The policy applied now, for the duration of one call.
+    /// The table applied now, for the duration of one call.
     #[inline(always)]
-    pub(crate) fn load(&self) -> Guard<Arc<CorsPolicy>> {
+    pub(crate) fn load(&self) -> Guard<Arc<PathPolicies>> {
         self.current.load()
     }
 }
@@ -98,13 +107,23 @@ pub(crate) enum Source {
 pub(crate) struct ReportOnlySource {
     /// Never itself `Source::ReportOnly`.
     pub(crate) enforced: Source,
-    pub(crate) candidate: CorsPolicy,
+    pub(crate) candidate: PathPolicies,
+}
+
+impl From<PathPolicies> for Source {
+    /// A table of one policy is served as that policy, with no path lookup.
+    fn from(paths: PathPolicies) -> Self {
+        match paths.single() {
+            Some(policy) => Source::Fixed(policy.clone()),
+            None => Source::Paths(paths),
+        }
+    }
 }
 
 impl Source {
     /// `self` with `candidate` evaluated beside it (replacing an earlier
     /// candidate).
-    pub(crate) fn with_candidate(self, candidate: CorsPolicy) -> Self {
+    pub(crate) fn with_candidate(self, candidate: PathPolicies) -> Self {
         let enforced = match self {
             Source::ReportOnly(shadowed) => shadowed.enforced.clone(),
             other => other,
@@ -130,7 +149,7 @@ impl Source {
             Source::Fixed(policy) => Ok(policy),
             #[cfg(feature = "reload")]
             // One read of the current policy answers the whole request.
-            Source::Reloadable(handle) => Ok(current.insert(handle.load())),
+            Source::Reloadable(handle) => Ok(current.insert(handle.load()).policy_for(path())),
             Source::Paths(paths) => Ok(paths.policy_for(path())),
             Source::ReportOnly(shadowed) => Err(shadowed),
         }
@@ -139,7 +158,7 @@ impl Source {
 
 /// What [`Source::policy`] keeps of a reloadable policy for one request.
 #[cfg(feature = "reload")]
-pub(crate) type Current = Guard<Arc<CorsPolicy>>;
+pub(crate) type Current = Guard<Arc<PathPolicies>>;
 /// What [`Source::policy`] keeps of a reloadable policy for one request.
 #[cfg(not(feature = "reload"))]
 pub(crate) type Current = std::convert::Infallible;

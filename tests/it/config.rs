@@ -41,7 +41,7 @@ fn config(origins: &[&str]) -> CorsConfig {
 fn issues(err: &PolicyError) -> Vec<(Option<String>, String)> {
     err.issues()
         .iter()
-        .map(|i| (i.field().map(str::to_owned), i.to_string()))
+        .map(|i| (i.field(), i.to_string()))
         .collect()
 }
 
@@ -72,7 +72,7 @@ fn default_config_allows_no_origin() {
     assert_eq!(err.issues()[0].kind(), IssueKind::NoOrigin);
     assert_eq!(
         err.to_string(),
-        "invalid CORS policy: no origin is allowed: list origins or patterns in allow_origins, or set allow_any_origin = true"
+        "invalid CORS policy: no origin is allowed: list origins or patterns with allow_origins, or set allow_any_origin = true"
     );
 }
 
@@ -303,7 +303,7 @@ fn regex_field_without_the_feature_is_an_error() {
         issues(&err),
         [(
             Some("allow_origin_regexes[0]".to_owned()),
-            "allow_origin_regexes[0]: \"https://pr-[0-9]+\\\\.example\\\\.com\" needs the crate feature \"regex\": enable it, or write a pattern such as \"https://*.example.com\" in allow_origins".to_owned()
+            "allow_origin_regexes[0]: \"https://pr-[0-9]+\\\\.example\\\\.com\" needs the crate feature \"regex\": enable it, or write a pattern such as \"https://*.example.com\" with allow_origins".to_owned()
         )]
     );
     assert_eq!(err.issues()[0].kind(), IssueKind::InvalidSetting);
@@ -386,7 +386,7 @@ fn bad_values_name_their_field_and_position() {
         (
             "preflight status out of range",
             CorsConfig { preflight_status: Some(42), ..config(&[APP]) },
-            vec![("preflight_status", "preflight_status: 42 is not an HTTP status: use 204 (default) or 200")],
+            vec![("preflight_status", "preflight_status: preflight status 42 is not 200 or 204: use 204 (default) or 200")],
         ),
         (
             "wildcard with credentials",
@@ -437,7 +437,7 @@ fn combination_problems_speak_of_fields() {
     });
     assert_eq!(
         err.to_string(),
-        "invalid CORS policy: allow_any_origin = true cannot be combined with guard_websockets = true: a WebSocket handshake always carries the user's cookies, so the guard admits only origins that could read a credentialed answer; list the origins that may open a socket in allow_origins"
+        "invalid CORS policy: allow_any_origin = true cannot be combined with guard_websockets = true: a WebSocket handshake always carries the user's cookies, so the guard admits only origins that could read a credentialed answer; list the origins that may open a socket with allow_origins"
     );
 }
 
@@ -450,7 +450,8 @@ fn every_problem_at_once() {
         preflight_status: Some(302),
         ..CorsConfig::default()
     });
-    let fields: Vec<Option<&str>> = err.issues().iter().map(|i| i.field()).collect();
+    let fields: Vec<Option<String>> = err.issues().iter().map(|i| i.field()).collect();
+    let fields: Vec<Option<&str>> = fields.iter().map(|f| f.as_deref()).collect();
     assert_eq!(
         fields,
         [
@@ -483,7 +484,8 @@ fn regex_variable() {
         r"https://pr-[0-9]+\.example\.com, https://a.b",
     )]);
     let err = result.expect_err("one bad regex, or no regex feature");
-    let fields: Vec<_> = err.issues().iter().map(|i| i.field()).collect();
+    let fields: Vec<Option<String>> = err.issues().iter().map(|i| i.field()).collect();
+    let fields: Vec<Option<&str>> = fields.iter().map(|f| f.as_deref()).collect();
     #[cfg(feature = "regex")]
     assert_eq!(fields, [Some("CORS_ALLOW_ORIGIN_REGEXES[1]")], "{err}");
     #[cfg(not(feature = "regex"))]
@@ -553,6 +555,8 @@ fn variables_fill_every_field() {
             guard_websockets: true,
             allow_private_network: true,
             explain_preflight_refusals: true,
+            paths: Default::default(),
+            env_prefix: Some("CORS".into()),
         }
     );
     let p = config.build().expect("builds");
@@ -1028,7 +1032,7 @@ fn policy_display_lists_every_setting() {
     .expect_err("any origin with private network access");
     assert_eq!(
         err.to_string(),
-        "invalid CORS policy: allow_any_origin = true cannot be combined with allow_private_network = true: every public website could then reach this private-network service from its visitors' browsers; list the public origins that may reach it in allow_origins"
+        "invalid CORS policy: allow_any_origin = true cannot be combined with allow_private_network = true: every public website could then reach this private-network service from its visitors' browsers; list the public origins that may reach it with allow_origins"
     );
 }
 

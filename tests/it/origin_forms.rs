@@ -165,7 +165,7 @@ async fn a_glob_under_a_public_suffix_never_builds() {
         );
         let text = err.to_string();
         assert!(
-            text.contains("allow_origins()") && text.contains("allow_origin_regex()"),
+            text.contains("allow_origin()") && text.contains("allow_origin_regex()"),
             "{pattern}: {text}"
         );
     }
@@ -191,7 +191,7 @@ async fn a_glob_under_a_public_suffix_never_builds() {
     .await;
 }
 
-/// One row of the README table "Origins of extensions and app shells": what the platform
+/// One row of the table "Origins of extensions and app shells" in docs/policy-rules.md: what the platform
 /// sends, and what it never sends (a case or scheme it does not use).
 struct Row {
     platform: &'static str,
@@ -245,7 +245,7 @@ const ROWS: &[Row] = &[
 #[tokio::test]
 async fn each_platform_gets_exactly_the_origin_it_sends() {
     for row in ROWS {
-        // Configured exactly as the README table writes it, with credentials.
+        // Configured exactly as the table writes it, with credentials.
         let policy = CorsPolicy::builder()
             .allow_origin(row.sends)
             .allow_methods([Method::PUT])

@@ -155,15 +155,10 @@ fn every_refusal_names_its_subject() {
         assert_eq!(report.refusal(), refusal, "{desc}");
         let line = report.to_string();
         assert!(printable(&line), "{desc}: {line}");
-        // The same through `Parts`.
+        // The same decision through `Parts`.
         let (parts, ()) = req.into_parts();
         let by_parts = p.evaluate(&parts);
         assert_eq!(by_parts, decision, "{desc}");
-        assert_eq!(
-            by_parts.report_parts(&parts).expect("report").to_string(),
-            line,
-            "{desc}"
-        );
     }
     // Allowed, no Origin: nothing to report.
     let allowed = preflight(APP.as_bytes(), b"PUT", &[b"content-type"]);

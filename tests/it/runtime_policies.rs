@@ -1062,7 +1062,7 @@ fn own_origins_are_validated_like_allowed_origins() {
         ..Default::default()
     };
     let err = config.build().expect_err("bad own origin");
-    assert_eq!(err.issues()[0].field(), Some("own_origins[1]"));
+    assert_eq!(err.issues()[0].field().as_deref(), Some("own_origins[1]"));
     let config = tower_cors::CorsConfig::from_vars(
         "CORS",
         [
@@ -1085,7 +1085,10 @@ fn own_origins_are_validated_like_allowed_origins() {
     let err =
         tower_cors::CorsConfig::from_vars("CORS", [("CORS_OWN_ORIGINS", "https://a.example/")])
             .expect_err("bad own origin");
-    assert_eq!(err.issues()[0].field(), Some("CORS_OWN_ORIGINS[0]"));
+    assert_eq!(
+        err.issues()[0].field().as_deref(),
+        Some("CORS_OWN_ORIGINS[0]")
+    );
 }
 
 /// A real axum WebSocket route on loopback: the handshake from a refused
