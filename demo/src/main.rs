@@ -24,7 +24,10 @@ async fn main() -> std::io::Result<()> {
         "  api:  {} (CorsLayer outside, bearer auth inside)",
         demo.api_origin
     );
-    println!("  refused origin: {} (runs the \"other origin\" rows)", demo.other_origin);
+    println!(
+        "  refused origin: {} (runs the \"other origin\" rows)",
+        demo.other_origin
+    );
     println!("  open: {}", demo.page_url);
     println!("press ctrl-c to stop");
     // The servers run on the runtime's tasks until the process is stopped.
