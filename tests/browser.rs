@@ -1015,6 +1015,16 @@ async fn demo_in(engine: Engine) -> Vec<String> {
         .unwrap_or(1000);
     let height = u32::try_from(height).unwrap_or(1000).clamp(600, 4000) + 160;
     let _ = browser.client().set_window_size(1280, height).await;
+    // Let the engine paint the resized, settled page first (WebKitGTK's
+    // screenshot otherwise showed an earlier frame).
+    let _ = browser
+        .client()
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await;
     let screenshot = target_dir().join(format!("demo-screenshot-{}.png", engine.slug()));
     browser.screenshot(&screenshot).await;
     let page_text = browser
