@@ -17,8 +17,8 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -329,11 +329,7 @@ async fn record_decision(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let token = parts
-        .uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("t=")))
-        .map(str::to_owned);
+    let token = scenario_token(&parts.uri).map(str::to_owned);
     if let Some(token) = token {
         let decision = policy.evaluate(&parts);
         decisions.push(
@@ -463,13 +459,16 @@ pub fn scenarios_json() -> Value {
         .collect()
 }
 
-async fn decisions_for(
-    State(state): State<PageState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Json<Vec<String>> {
+/// The scenario token in `?t=` (the page's tokens need no percent-decoding).
+fn scenario_token(uri: &Uri) -> Option<&str> {
+    uri.query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("t="))
+}
+
+async fn decisions_for(State(state): State<PageState>, uri: Uri) -> Json<Vec<String>> {
     Json(
-        query
-            .get("t")
+        scenario_token(&uri)
             .map(|t| state.decisions.get(t))
             .unwrap_or_default(),
     )
