@@ -1,10 +1,7 @@
-//! `cors-probe check`: the example table against the real demo server (examples/demo, started
+//! `cors-probe check`: the example table against the real demo server (`tower-cors-demo`, started
 //! in the test), a table with mismatches (exit status 1, the table, JUnit XML), and files that
 //! cannot be used (exit status 2).
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../examples/demo/app.rs"]
-mod app;
 mod support;
 
 use std::process::Stdio;
@@ -12,6 +9,7 @@ use std::process::Stdio;
 use axum::Router;
 use support::{serve, ORIGIN};
 use tokio::net::TcpListener;
+use tower_cors_demo as app;
 
 async fn check(args: &[&str]) -> (i32, String, String) {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_cors-probe"))
@@ -34,7 +32,7 @@ async fn the_example_table_passes_against_the_demo_server() {
     let api = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let page_origin = format!("http://{}", page.local_addr().expect("address"));
     let api_origin = format!("http://{}", api.local_addr().expect("address"));
-    let _demo = app::start(page, api);
+    let _demo = app::start(page, api).expect("the demo starts");
 
     let dir = tempfile::tempdir().expect("temp dir");
     let junit = dir.path().join("junit.xml");

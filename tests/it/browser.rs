@@ -12,9 +12,6 @@
 
 #[path = "browser/backends.rs"]
 mod backends;
-/// The demo's servers, shared with `cargo run --example demo`.
-#[path = "../../examples/demo/app.rs"]
-mod demo;
 /// Multi-step scenarios: reloaded and per-path policies, WebSockets, same-origin pages.
 #[path = "browser/flows.rs"]
 mod flows;
@@ -39,6 +36,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+// The demo's servers, shared with `cargo run -p tower-cors-demo`.
+use tower_cors_demo as demo;
 
 use backends::{Backend, Ports};
 use harness::{Browser, Engine, Logs, ReasonSource};
@@ -1001,7 +1000,7 @@ fn check_demo(engine: Engine, results: &Value) -> (Vec<String>, Vec<String>) {
 async fn demo_in(engine: Engine) -> Vec<String> {
     let (page, _) = servers::bind().await;
     let (api, _) = servers::bind().await;
-    let running = demo::start(page, api);
+    let running = demo::start(page, api).expect("the demo starts");
     let browser = Browser::launch(engine, &target_dir().join("tmp")).await;
     browser.open(&running.page_url).await;
     let first = demo_results(&browser).await;
@@ -1019,6 +1018,16 @@ async fn demo_in(engine: Engine) -> Vec<String> {
         .unwrap_or(1000);
     let height = u32::try_from(height).unwrap_or(1000).clamp(600, 4000) + 160;
     let _ = browser.client().set_window_size(1280, height).await;
+    // Let the engine paint the resized, settled page first (WebKitGTK's
+    // screenshot otherwise showed an earlier frame).
+    let _ = browser
+        .client()
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await;
     let screenshot = target_dir().join(format!("demo-screenshot-{}.png", engine.slug()));
     browser.screenshot(&screenshot).await;
     let page_text = browser

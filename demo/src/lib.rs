@@ -3,16 +3,22 @@
 //! cross-origin scenarios live and shows, for each, what the browser allowed
 //! and what the policy decided on the server.
 //!
-//! Shared with the browser test (`tests/it/browser.rs`), which loads the page in
-//! Chromium, Firefox and WebKit and checks every scenario (twice: after a
+//! `cargo run -p tower-cors-demo` starts both and prints the page's URL. The
+//! page settles in a final state: every scenario decided (a scenario that
+//! gets no answer within [`SCENARIO_TIMEOUT_MS`] is decided as failed) and a
+//! summary line, `N of N scenarios behaved as expected` when all pass.
+//!
+//! The library is shared with tower-cors's browser test, which loads the page
+//! in Chromium, Firefox and WebKit and checks every scenario (twice: after a
 //! reload, only the new load's decisions count).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -20,38 +26,45 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tower::Layer;
-use tower_cors::{CorsLayer, CorsPolicy};
+use tower_cors::{CorsLayer, CorsPolicy, PolicyError};
 
 /// The only bearer token the API accepts.
-pub(crate) const TOKEN: &str = "demo-token";
+pub const TOKEN: &str = "demo-token";
 
 /// Which page origin runs a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Runner {
+pub enum Runner {
     /// The page's own origin, which the policy allows.
     Page,
-    /// An iframe on `localhost` (same server, other origin), which it refuses.
+    /// An iframe on a third origin (another port of 127.0.0.1), which it refuses.
     Other,
 }
 
 /// One live scenario: what the page sends and what should happen.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Scenario {
-    pub(crate) name: &'static str,
-    pub(crate) from: Runner,
-    pub(crate) method: &'static str,
-    pub(crate) path: &'static str,
-    pub(crate) headers: &'static [(&'static str, &'static str)],
-    pub(crate) body: Option<&'static str>,
-    pub(crate) credentials: bool,
+pub struct Scenario {
+    /// What the page's row says.
+    pub name: &'static str,
+    /// Which origin sends the request.
+    pub from: Runner,
+    /// The `fetch` method, exactly as the page passes it.
+    pub method: &'static str,
+    /// The API path.
+    pub path: &'static str,
+    /// Request headers (name, value).
+    pub headers: &'static [(&'static str, &'static str)],
+    /// Request body, if any.
+    pub body: Option<&'static str>,
+    /// `credentials: "include"` (cookies sent and accepted) rather than `"same-origin"`.
+    pub credentials: bool,
     /// Response header the page reads, shown next to the status.
-    pub(crate) read: Option<&'static str>,
+    pub read: Option<&'static str>,
     /// `Some(status)`: the page can read the response; `None`: blocked.
-    pub(crate) expect_status: Option<u16>,
+    pub expect_status: Option<u16>,
     /// Text the readable body must contain.
-    pub(crate) expect_body: Option<&'static str>,
+    pub expect_body: Option<&'static str>,
     /// What `CorsPolicy::evaluate` says about the decisive request.
-    pub(crate) expect_decision: &'static str,
+    pub expect_decision: &'static str,
 }
 
 const fn scenario(name: &'static str, path: &'static str) -> Scenario {
@@ -72,7 +85,7 @@ const fn scenario(name: &'static str, path: &'static str) -> Scenario {
 
 /// The scenarios the page runs, in order (the login sets the cookie the
 /// credentialed request after it sends).
-pub(crate) const SCENARIOS: &[Scenario] = &[
+pub const SCENARIOS: &[Scenario] = &[
     scenario("simple GET, no preflight", "/api/public"),
     Scenario {
         method: "POST",
@@ -156,36 +169,84 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     },
 ];
 
-/// Server-side decisions per scenario token, filled by the API, read by the page.
+/// How many scenario tokens [`Decisions`] remembers (the oldest go first):
+/// a page load uses one per scenario, so this keeps the last loads' decisions
+/// while the memory stays bounded.
+pub const MAX_TOKENS: usize = 1024;
+/// How many decisions [`Decisions`] keeps per token (a scenario makes at most two requests).
+pub const MAX_DECISIONS_PER_TOKEN: usize = 8;
+/// The longest token recorded; the page's tokens are about 30 bytes.
+pub const MAX_TOKEN_LEN: usize = 64;
+/// How long the page waits for one scenario before deciding it failed, so
+/// the page always reaches its final state.
+pub const SCENARIO_TIMEOUT_MS: u32 = 10_000;
+
+#[derive(Debug, Default)]
+struct Recorded {
+    by_token: HashMap<String, Vec<String>>,
+    /// Tokens in the order they were first seen, to forget the oldest.
+    order: VecDeque<String>,
+}
+
+/// Server-side decisions per scenario token, filled by the API, read by the
+/// page; bounded by [`MAX_TOKENS`], [`MAX_DECISIONS_PER_TOKEN`] and
+/// [`MAX_TOKEN_LEN`].
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Decisions(Arc<Mutex<HashMap<String, Vec<String>>>>);
+pub struct Decisions(Arc<Mutex<Recorded>>);
 
 impl Decisions {
-    fn push(&self, token: &str, line: String) {
-        if let Ok(mut map) = self.0.lock() {
-            map.entry(token.to_owned()).or_default().push(line);
+    /// Records one decision for `token`; ignores a token longer than
+    /// [`MAX_TOKEN_LEN`] and decisions past [`MAX_DECISIONS_PER_TOKEN`].
+    pub fn push(&self, token: &str, line: String) {
+        if token.len() > MAX_TOKEN_LEN {
+            return;
+        }
+        let Ok(mut recorded) = self.0.lock() else {
+            return;
+        };
+        if !recorded.by_token.contains_key(token) {
+            while recorded.order.len() >= MAX_TOKENS {
+                if let Some(oldest) = recorded.order.pop_front() {
+                    recorded.by_token.remove(&oldest);
+                }
+            }
+            recorded.order.push_back(token.to_owned());
+        }
+        let lines = recorded.by_token.entry(token.to_owned()).or_default();
+        if lines.len() < MAX_DECISIONS_PER_TOKEN {
+            lines.push(line);
         }
     }
 
     /// What the policy decided for every request carrying `token`.
-    pub(crate) fn get(&self, token: &str) -> Vec<String> {
+    pub fn get(&self, token: &str) -> Vec<String> {
         self.0
             .lock()
-            .map(|map| map.get(token).cloned().unwrap_or_default())
+            .map(|recorded| recorded.by_token.get(token).cloned().unwrap_or_default())
             .unwrap_or_default()
     }
 }
 
 /// The running demo.
 #[derive(Debug)]
-pub(crate) struct Demo {
+pub struct Demo {
     /// Open this in a browser.
-    pub(crate) page_url: String,
-    pub(crate) api_origin: String,
+    pub page_url: String,
+    /// The API's origin, `http://127.0.0.1:PORT`.
+    pub api_origin: String,
+    /// The origin the policy refuses, whose iframe runs the "other origin"
+    /// scenarios: another port of 127.0.0.1, so the same site as the page
+    /// (one browser process, which headless Chromium's virtual time follows)
+    /// but another origin.
+    pub other_origin: String,
 }
 
 /// The policy: the page's origin only, credentials, and what the API needs.
-pub(crate) fn policy(page_origin: &str) -> CorsPolicy {
+///
+/// # Errors
+///
+/// When `page_origin` is not a valid origin.
+pub fn policy(page_origin: &str) -> Result<CorsPolicy, PolicyError> {
     CorsPolicy::builder()
         .allow_origin(page_origin)
         .allow_methods([Method::PUT, Method::PATCH])
@@ -194,18 +255,28 @@ pub(crate) fn policy(page_origin: &str) -> CorsPolicy {
         .allow_credentials(true)
         .max_age(Duration::from_secs(600))
         .build()
-        .unwrap_or_else(|e| panic!("demo policy does not build: {e}"))
 }
 
-/// Starts both servers on the given loopback listeners.
-pub(crate) fn start(page: TcpListener, api: TcpListener) -> Demo {
-    let page_port = page.local_addr().map(|a| a.port()).unwrap_or_default();
-    let api_port = api.local_addr().map(|a| a.port()).unwrap_or_default();
+/// Starts the servers as tasks on the current tokio runtime: the page and the
+/// API on the given loopback listeners, and the refused origin's iframe on a
+/// free port of 127.0.0.1.
+///
+/// # Errors
+///
+/// When a listener has no local address, no port is free for the refused
+/// origin, or the policy for the page's origin does not build.
+pub fn start(page: TcpListener, api: TcpListener) -> io::Result<Demo> {
+    let other = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    other.set_nonblocking(true)?;
+    let other = TcpListener::from_std(other)?;
+    let other_origin = format!("http://127.0.0.1:{}", other.local_addr()?.port());
+    let page_port = page.local_addr()?.port();
+    let api_port = api.local_addr()?.port();
     let page_origin = format!("http://127.0.0.1:{page_port}");
     let api_origin = format!("http://127.0.0.1:{api_port}");
     let decisions = Decisions::default();
 
-    let policy = policy(&page_origin);
+    let policy = policy(&page_origin).map_err(|e| io::Error::other(e.to_string()))?;
     let cors_app = CorsLayer::new(policy.clone()).layer(api_routes());
     let api_router =
         Router::new()
@@ -221,26 +292,33 @@ pub(crate) fn start(page: TcpListener, api: TcpListener) -> Demo {
     });
 
     let page_state = PageState {
-        decisions: decisions.clone(),
+        decisions,
         api_origin: api_origin.clone(),
         page_origin: page_origin.clone(),
-        other_origin: format!("http://localhost:{page_port}"),
+        other_origin: other_origin.clone(),
     };
     let page_router = Router::new()
         .route("/", get(index))
         .route("/frame", get(frame))
         .route("/decisions", get(decisions_for))
         .with_state(page_state);
+    let other_router = page_router.clone();
     tokio::spawn(async move {
         if let Err(e) = axum::serve(page, page_router).await {
             eprintln!("page server stopped: {e}");
         }
     });
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(other, other_router).await {
+            eprintln!("other origin's server stopped: {e}");
+        }
+    });
 
-    Demo {
+    Ok(Demo {
         page_url: format!("{page_origin}/"),
         api_origin,
-    }
+        other_origin,
+    })
 }
 
 /// Outside the CORS layer: records what `CorsPolicy::evaluate` decides for
@@ -251,11 +329,7 @@ async fn record_decision(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let token = parts
-        .uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("t=")))
-        .map(str::to_owned);
+    let token = scenario_token(&parts.uri).map(str::to_owned);
     if let Some(token) = token {
         let decision = policy.evaluate(&parts);
         decisions.push(
@@ -357,7 +431,7 @@ struct PageState {
 }
 
 /// The scenarios as the page's script sees them.
-pub(crate) fn scenarios_json() -> Value {
+pub fn scenarios_json() -> Value {
     SCENARIOS
         .iter()
         .enumerate()
@@ -385,13 +459,16 @@ pub(crate) fn scenarios_json() -> Value {
         .collect()
 }
 
-async fn decisions_for(
-    State(state): State<PageState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Json<Vec<String>> {
+/// The scenario token in `?t=` (the page's tokens need no percent-decoding).
+fn scenario_token(uri: &Uri) -> Option<&str> {
+    uri.query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("t="))
+}
+
+async fn decisions_for(State(state): State<PageState>, uri: Uri) -> Json<Vec<String>> {
     Json(
-        query
-            .get("t")
+        scenario_token(&uri)
             .map(|t| state.decisions.get(t))
             .unwrap_or_default(),
     )
@@ -401,6 +478,7 @@ async fn index(State(state): State<PageState>) -> Html<String> {
     let config = json!({
         "api": state.api_origin,
         "otherOrigin": state.other_origin,
+        "timeoutMs": SCENARIO_TIMEOUT_MS,
         "scenarios": scenarios_json(),
     });
     Html(
@@ -408,7 +486,8 @@ async fn index(State(state): State<PageState>) -> Html<String> {
             .replace("__RUN_JS__", RUN_JS)
             .replace("__CONFIG__", &config.to_string())
             .replace("__PAGE_ORIGIN__", &state.page_origin)
-            .replace("__API_ORIGIN__", &state.api_origin),
+            .replace("__API_ORIGIN__", &state.api_origin)
+            .replace("__OTHER_ORIGIN__", &state.other_origin),
     )
 }
 
@@ -466,13 +545,15 @@ const INDEX_HTML: &str = r#"<!doctype html>
   tr.fail td.verdict { color: #b3261e; }
   code { font-size: 12px; }
   #summary { font-weight: 600; margin: 12px 0; }
+  #summary.pass { color: #137333; }
+  #summary.fail { color: #b3261e; }
   iframe { display: none; }
 </style></head>
 <body>
 <h1>tower-cors live demo</h1>
 <p class="lead">Page origin <code>__PAGE_ORIGIN__</code> calls the API at <code>__API_ORIGIN__</code>
-(CorsLayer outside, bearer auth inside). Rows marked "other origin" run in an iframe on a
-second origin the policy does not allow.</p>
+(CorsLayer outside, bearer auth inside). Rows marked "other origin" run in an iframe on
+<code>__OTHER_ORIGIN__</code>, an origin the policy does not allow.</p>
 <div id="summary">running…</div>
 <table><thead><tr><th>#</th><th>scenario</th><th>expected</th><th>browser saw</th>
 <th>server decision (CorsPolicy::evaluate)</th><th>verdict</th></tr></thead>
@@ -513,12 +594,29 @@ function cell(tr, text, cls) {
   return td;
 }
 
+// Every scenario is decided: one that gets no answer in time fails.
+function withTimeout(promise) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(
+    () => resolve({ readable: false, error: "no answer within " + CONFIG.timeoutMs + " ms" }),
+    CONFIG.timeoutMs))]);
+}
+
+async function decisionsFor(s) {
+  try {
+    return await (await fetch("/decisions?t=" + s.token)).json();
+  } catch (e) {
+    return ["(cannot read the server's decisions: " + e + ")"];
+  }
+}
+
 async function main() {
   const results = [];
   const rows = document.getElementById("rows");
+  const summary = document.getElementById("summary");
   for (const [i, s] of CONFIG.scenarios.entries()) {
-    const result = s.other ? await runInFrame(s) : await runOne(CONFIG.api, s);
-    const decisions = await (await fetch("/decisions?t=" + s.token)).json();
+    summary.textContent = "running… " + i + " of " + CONFIG.scenarios.length + " scenarios decided";
+    const result = await withTimeout(s.other ? runInFrame(s) : runOne(CONFIG.api, s));
+    const decisions = await decisionsFor(s);
     const expected = s.expectStatus === null ? "blocked" : "readable " + s.expectStatus;
     const saw = result.readable ? "readable " + result.status : "blocked";
     const pass = expected === saw
@@ -537,9 +635,14 @@ async function main() {
     rows.appendChild(tr);
   }
   const passed = results.filter((r) => r.pass).length;
-  document.getElementById("summary").textContent =
-    passed + " of " + results.length + " scenarios behaved as expected";
+  summary.textContent = passed + " of " + results.length + " scenarios behaved as expected";
+  summary.className = passed === results.length ? "pass" : "fail";
+  document.title = "tower-cors demo: " + summary.textContent;
   window.demoResults = results;
 }
-main();
+main().catch((e) => {
+  const summary = document.getElementById("summary");
+  summary.textContent = "the page stopped: " + e;
+  summary.className = "fail";
+});
 </script></body></html>"#;
