@@ -24,6 +24,7 @@ fn get(path: &str, origin: &str) -> Request<()> {
         .expect("request")
 }
 
+#[cfg(feature = "serde")]
 fn preflight(path: &str, origin: &str, method: &str) -> Request<()> {
     Request::options(path)
         .header("origin", origin)
