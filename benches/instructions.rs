@@ -133,6 +133,7 @@ fn check(stack: Stack, case: &Case) -> Result<(), String> {
             | Stack::Reloadable
             | Stack::PerPath
             | Stack::Predicate
+            | Stack::ReloadablePerPath
     );
     let want_acao = cors
         && match case.kind {
@@ -466,10 +467,11 @@ fn report(quick: bool) {
     );
     let _ = writeln!(
         out,
-        "| request | `CorsLayer::new` | `reloadable` | `per_path` ({} prefixes) | `allow_origin_fn` | allocations (new / reloadable / per_path / predicate) |",
+        "| request | `CorsLayer::new` | `reloadable` | `per_path` ({} prefixes) | `reloadable` table of {} prefixes | `allow_origin_fn` | allocations (new / reloadable / per_path / reloadable table / predicate) |",
+        common::PREFIXES,
         common::PREFIXES
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
     for case in &plan.direct {
         let tc = runner.counts(Stack::TowerCors, case);
         let mut cells = String::new();

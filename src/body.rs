@@ -31,7 +31,7 @@ pin_project! {
 
 impl<B> CorsBody<B> {
     /// Wraps an inner body.
-    pub fn new(body: B) -> Self {
+    pub(crate) fn new(body: B) -> Self {
         Self {
             kind: Kind::Inner { body },
         }

@@ -11,6 +11,8 @@ use tower_service::Service;
 
 use crate::body::CorsBody;
 use crate::future::ResponseFuture;
+#[cfg(feature = "reload")]
+use crate::policy::TableCache;
 use crate::policy::{Action, CorsPolicy, Decision, PathPolicies, ReportOnlySource, Source};
 #[cfg(feature = "tracing")]
 use crate::refusal::Escaped;
@@ -33,6 +35,10 @@ pub struct CorsService<S> {
     inner: S,
     source: Source,
     on_refusal: Option<OnRefusal>,
+    /// For a reloadable source: this service's view of the table in force,
+    /// one pointer comparison per request until the next `replace`.
+    #[cfg(feature = "reload")]
+    cache: Option<TableCache>,
 }
 
 impl<S> CorsService<S> {
@@ -43,6 +49,11 @@ impl<S> CorsService<S> {
 
     pub(crate) fn from_source(inner: S, source: Source, on_refusal: Option<OnRefusal>) -> Self {
         Self {
+            #[cfg(feature = "reload")]
+            cache: match &source {
+                Source::Reloadable(handle) => Some(handle.cache()),
+                _ => None,
+            },
             inner,
             source,
             on_refusal,
@@ -86,6 +97,17 @@ where
             if !policy.needs_parts() {
                 return serve!(plain: inner, policy, None, req);
             }
+        }
+        #[cfg(feature = "reload")]
+        if let Some(cache) = self.cache.as_mut() {
+            // A reloadable table: the one in force, without touching the
+            // shared storage unless it was replaced.
+            let policy = cache.load().policy_for(req.uri().path());
+            return match hook {
+                None if !policy.needs_parts() => serve!(plain: inner, policy, None, req),
+                None => serve_parts(inner, policy, None, req),
+                Some(_) => serve_hooked(inner, policy, hook, req),
+            };
         }
         let mut current = None;
         let policy = match self.source.policy(|| req.uri().path(), &mut current) {

@@ -185,7 +185,21 @@ pub fn tower_cors_per_path(origins: Origins) -> tower_cors::CorsLayer {
         .prefix("/", policy)
         .build()
         .expect("benchmark prefixes are valid");
-    tower_cors::CorsLayer::per_path(paths)
+    tower_cors::CorsLayer::new(paths)
+}
+
+/// The table of [`tower_cors_per_path`], replaceable through a handle: a whole table
+/// read through `arc-swap` on every request.
+pub fn tower_cors_reloadable_per_path(origins: Origins) -> tower_cors::CorsLayer {
+    let policy = tower_cors_policy(origins, tower_cors::CorsPolicy::builder());
+    let paths = (0..PREFIXES - 1)
+        .fold(tower_cors::PathPolicies::builder(), |b, i| {
+            b.prefix(format!("/service-{i}"), policy.clone())
+        })
+        .prefix("/", policy)
+        .build()
+        .expect("benchmark prefixes are valid");
+    tower_cors::CorsLayer::reloadable(paths).0
 }
 
 /// The same policy with its origins decided by an `allow_origin_fn` predicate instead of
@@ -568,11 +582,13 @@ pub enum Stack {
     PerPath,
     /// tower-cors with the exact origins decided by an `allow_origin_fn` predicate.
     Predicate,
+    /// tower-cors's `CorsLayer::reloadable` holding the [`PREFIXES`]-prefix table.
+    ReloadablePerPath,
 }
 
 impl Stack {
     /// Every stack.
-    pub const ALL: [Stack; 10] = [
+    pub const ALL: [Stack; 11] = [
         Stack::None,
         Stack::Floor,
         Stack::TowerHttp,
@@ -583,11 +599,17 @@ impl Stack {
         Stack::Reloadable,
         Stack::PerPath,
         Stack::Predicate,
+        Stack::ReloadablePerPath,
     ];
 
     /// The tower-cors stacks with a policy that changes at run time or depends on the
     /// request, measured beside [`Stack::TowerCors`] for the main requests.
-    pub const RUNTIME: [Stack; 3] = [Stack::Reloadable, Stack::PerPath, Stack::Predicate];
+    pub const RUNTIME: [Stack; 4] = [
+        Stack::Reloadable,
+        Stack::PerPath,
+        Stack::ReloadablePerPath,
+        Stack::Predicate,
+    ];
 
     /// The name used on the command line and in benchmark names.
     pub fn label(self) -> &'static str {
@@ -602,6 +624,7 @@ impl Stack {
             Stack::Reloadable => "tower-cors-reloadable",
             Stack::PerPath => "tower-cors-per-path",
             Stack::Predicate => "tower-cors-predicate",
+            Stack::ReloadablePerPath => "tower-cors-reloadable-per-path",
         }
     }
 
@@ -619,7 +642,8 @@ impl Stack {
             | Stack::Floor
             | Stack::Reloadable
             | Stack::PerPath
-            | Stack::Predicate => Stack::None,
+            | Stack::Predicate
+            | Stack::ReloadablePerPath => Stack::None,
             Stack::Axum | Stack::AxumTowerHttp | Stack::AxumTowerCors => Stack::Axum,
         }
     }
@@ -652,6 +676,10 @@ pub fn with_stack<R>(stack: Stack, origins: Origins, f: impl StackFn<Output = R>
         ),
         Stack::Predicate => f.run(
             tower_cors_predicate(origins).layer(Ok200),
+            |r: &RequestFactory| r.make(BenchBody::new()),
+        ),
+        Stack::ReloadablePerPath => f.run(
+            tower_cors_reloadable_per_path(origins).layer(Ok200),
             |r: &RequestFactory| r.make(BenchBody::new()),
         ),
         Stack::Axum => f.run(ServeLike::new(router()), |r: &RequestFactory| {

@@ -76,8 +76,8 @@ impl Decision {
     ///
     /// `false` for [`NotCors`](Self::NotCors) and [`SameOrigin`](Self::SameOrigin)
     /// too, which are **not** refusals: such requests are forwarded and
-    /// answered without `Access-Control-*` headers. To tell them apart, use
-    /// [`verdict`](Self::verdict) or [`is_refused`](Self::is_refused).
+    /// answered without `Access-Control-*` headers. To tell them apart,
+    /// match on the variants or use [`is_refused`](Self::is_refused).
     pub fn is_allowed(&self) -> bool {
         matches!(
             self,

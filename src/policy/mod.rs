@@ -37,6 +37,8 @@ pub(crate) use request::is_websocket_upgrade;
 use response::{merge_vary, remove_access_control, set_allow_origin};
 #[cfg(feature = "reload")]
 pub use source::PolicyHandle;
+#[cfg(feature = "reload")]
+pub(crate) use source::TableCache;
 pub(crate) use source::{ReportOnlySource, Source};
 
 use crate::headers::{check_request_headers, is_safelisted_method, is_token, MAX_METHOD_LEN};

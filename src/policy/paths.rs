@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::request::Parts;
-use http::{HeaderMap, Request, StatusCode};
+use http::{HeaderMap, StatusCode};
 
 use super::{describe, Compiled, CorsPolicy, Decision, Origins};
 use crate::error::{Issue, IssueKind, PolicyError, Setting};
@@ -92,9 +92,15 @@ impl From<CorsPolicy> for PathPolicies {
     }
 }
 
-struct Table {
-    /// Longest prefix first, so the first match is the longest.
+#[derive(Debug)]
+pub(crate) struct Table {
+    /// Longest prefix first, so the first match is the longest; `/` is kept
+    /// apart, in `root`.
     entries: Box<[(Box<str>, CorsPolicy)]>,
+    /// The length of the shortest entry: a shorter path is covered by none.
+    shortest: usize,
+    /// The policy of prefix `/`, which covers every path no entry covers.
+    root: Option<CorsPolicy>,
     /// The fallback, or the policy of uncovered paths.
     fallback: CorsPolicy,
     has_fallback: bool,
@@ -116,8 +122,7 @@ impl PathPolicies {
     pub fn policy_for(&self, path: &str) -> &CorsPolicy {
         match &self.repr {
             Repr::One(policy) => policy,
-            Repr::Table(table) if super::path::is_normal(path.as_bytes()) => table.lookup(path),
-            Repr::Table(table) => table.lookup_normalized(path),
+            Repr::Table(table) => table.policy_for(path),
         }
     }
 
@@ -127,24 +132,28 @@ impl PathPolicies {
         self.policy_for(parts.uri.path()).evaluate(parts)
     }
 
-    /// [`evaluate`](Self::evaluate) for a whole request.
-    pub fn evaluate_request<B>(&self, request: &Request<B>) -> Decision {
-        self.policy_for(request.uri().path())
-            .evaluate_request(request)
-    }
-
-    /// The single policy, when the table has nothing but a fallback made
-    /// from one policy.
+    /// The single policy of a table that has nothing but a fallback made
+    /// from one policy, or the table of prefixes.
     #[inline(always)]
-    pub(crate) fn single(&self) -> Option<&CorsPolicy> {
-        match &self.repr {
-            Repr::One(policy) => Some(policy),
-            Repr::Table(_) => None,
+    pub(crate) fn split(self) -> Result<CorsPolicy, Arc<Table>> {
+        match self.repr {
+            Repr::One(policy) => Ok(policy),
+            Repr::Table(table) => Err(table),
         }
     }
 }
 
 impl Table {
+    /// [`PathPolicies::policy_for`] of a table of prefixes.
+    #[inline]
+    pub(crate) fn policy_for(&self, path: &str) -> &CorsPolicy {
+        if super::path::is_normal(path.as_bytes()) {
+            self.lookup(path)
+        } else {
+            self.lookup_normalized(path)
+        }
+    }
+
     /// [`lookup`](Self::lookup) for a path that is not normal, normalised
     /// first; one whose encoded separators would pick another entry when
     /// decoded is covered by none.
@@ -168,19 +177,20 @@ impl Table {
     fn lookup(&self, path: &str) -> &CorsPolicy {
         let path = path.as_bytes();
         let entries = &self.entries;
-        // Longest first: skip, by binary search, the prefixes longer than the path.
-        let fits = entries.partition_point(|(prefix, _)| prefix.len() > path.len());
-        for (prefix, policy) in entries.get(fits..).unwrap_or_default() {
-            let prefix = prefix.as_bytes();
-            // Whole segments only: `/api` covers `/api` and `/api/x`, not
-            // `/apiary`; `/` covers everything.
-            if path.starts_with(prefix)
-                && (path.len() == prefix.len() || prefix == b"/" || path[prefix.len()] == b'/')
-            {
-                return policy;
+        if path.len() >= self.shortest {
+            // Longest first: skip, by binary search, the prefixes longer than the path.
+            let fits = entries.partition_point(|(prefix, _)| prefix.len() > path.len());
+            for (prefix, policy) in entries.get(fits..).unwrap_or_default() {
+                let prefix = prefix.as_bytes();
+                // Whole segments only: `/api` covers `/api` and `/api/x`, not `/apiary`.
+                if path.starts_with(prefix)
+                    && (path.len() == prefix.len() || path[prefix.len()] == b'/')
+                {
+                    return policy;
+                }
             }
         }
-        &self.fallback
+        self.root.as_ref().unwrap_or(&self.fallback)
     }
 }
 
@@ -194,6 +204,9 @@ impl fmt::Debug for PathPolicies {
             Repr::Table(table) => {
                 for (prefix, policy) in table.entries.iter() {
                     map.entry(prefix, policy);
+                }
+                if let Some(root) = &table.root {
+                    map.entry(&"/", root);
                 }
                 if table.has_fallback {
                     map.entry(&"(fallback)", &table.fallback);
@@ -273,9 +286,19 @@ impl PathPoliciesBuilder {
             policies().any(CorsPolicy::is_strict),
             policies().any(CorsPolicy::guards_websockets),
         );
+        let root = entries
+            .iter()
+            .position(|(p, _)| &**p == "/")
+            .map(|i| entries.remove(i).1);
         Ok(PathPolicies {
             repr: Repr::Table(Arc::new(Table {
+                shortest: entries
+                    .iter()
+                    .map(|(p, _)| p.len())
+                    .min()
+                    .unwrap_or(usize::MAX),
                 entries: entries.into_boxed_slice(),
+                root,
                 has_fallback: self.fallback.is_some(),
                 fallback: self.fallback.unwrap_or_else(|| closed.clone()),
                 closed,

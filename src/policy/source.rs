@@ -9,6 +9,7 @@ use std::sync::Arc;
 #[cfg(feature = "reload")]
 use arc_swap::{ArcSwap, Guard};
 
+use super::paths::Table;
 use super::{CorsPolicy, PathPolicies};
 
 /// Replaces the policy of a layer made by
@@ -33,8 +34,8 @@ use super::{CorsPolicy, PathPolicies};
 /// let after = CorsPolicy::builder().allow_origin("https://b.example.com").build()?;
 /// handle.replace(after);
 ///
-/// let req = http::Request::get("/").header("origin", "https://b.example.com").body(())?;
-/// assert!(handle.current().evaluate_request(&req).is_allowed());
+/// let (parts, ()) = http::Request::get("/").header("origin", "https://b.example.com").body(())?.into_parts();
+/// assert!(handle.current().evaluate(&parts).is_allowed());
 ///
 /// // A whole per-path table reloads the same way.
 /// let table = tower_cors::PathPolicies::builder()
@@ -73,6 +74,12 @@ impl PolicyHandle {
         PathPolicies::clone(&self.current.load())
     }
 
+    /// A per-service view of the table in force: a load checks one pointer
+    /// and takes the new table only after a `replace`.
+    pub(crate) fn cache(&self) -> TableCache {
+        arc_swap::Cache::new(Arc::clone(&self.current))
+    }
+
     /// The table applied now, for the duration of one call.
     #[inline(always)]
     pub(crate) fn load(&self) -> Guard<Arc<PathPolicies>> {
@@ -95,7 +102,7 @@ pub(crate) enum Source {
     Fixed(CorsPolicy),
     #[cfg(feature = "reload")]
     Reloadable(PolicyHandle),
-    Paths(PathPolicies),
+    Paths(Arc<Table>),
     /// An enforced source with a report-only candidate beside it (boxed, so
     /// that layers without one stay as small as before).
     ReportOnly(Arc<ReportOnlySource>),
@@ -113,9 +120,9 @@ pub(crate) struct ReportOnlySource {
 impl From<PathPolicies> for Source {
     /// A table of one policy is served as that policy, with no path lookup.
     fn from(paths: PathPolicies) -> Self {
-        match paths.single() {
-            Some(policy) => Source::Fixed(policy.clone()),
-            None => Source::Paths(paths),
+        match paths.split() {
+            Ok(policy) => Source::Fixed(policy),
+            Err(table) => Source::Paths(table),
         }
     }
 }
@@ -150,11 +157,15 @@ impl Source {
             #[cfg(feature = "reload")]
             // One read of the current policy answers the whole request.
             Source::Reloadable(handle) => Ok(current.insert(handle.load()).policy_for(path())),
-            Source::Paths(paths) => Ok(paths.policy_for(path())),
+            Source::Paths(table) => Ok(table.policy_for(path())),
             Source::ReportOnly(shadowed) => Err(shadowed),
         }
     }
 }
+
+/// A service's cached view of a reloadable table (see [`PolicyHandle::cache`]).
+#[cfg(feature = "reload")]
+pub(crate) type TableCache = arc_swap::Cache<Arc<ArcSwap<PathPolicies>>, Arc<PathPolicies>>;
 
 /// What [`Source::policy`] keeps of a reloadable policy for one request.
 #[cfg(feature = "reload")]

@@ -93,7 +93,7 @@ const DEFAULT_MAX_BYTES: u64 = 64 << 20;
 ///
 /// let allowed = |origin: &str| {
 ///     let req = http::Request::get("/").header("origin", origin).body(()).unwrap();
-///     watcher.handle().current().evaluate_request(&req).is_allowed()
+///     watcher.handle().current().evaluate(&req.into_parts().0).is_allowed()
 /// };
 /// assert!(allowed("https://app.example.com"));
 ///
