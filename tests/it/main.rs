@@ -2,8 +2,9 @@
 //! linked once. Run one module with a filter, e.g. `cargo test --test it config_watch::`;
 //! the browser suite is `cargo test --test it browser:: -- --include-ignored`.
 //!
-//! The exact allocation counts live apart, in `tests/allocations/`: their counting global
-//! allocator would see every other test's allocations.
+//! What a counting global allocator measures lives apart, each in a binary of its own: the
+//! exact allocation counts (`tests/allocations/`) and the attack corpus
+//! (`tests/attack_corpus.rs`). Their allocator would see every other test's allocations.
 
 mod support;
 

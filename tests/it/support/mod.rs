@@ -1,5 +1,5 @@
-//! Shared by the test modules (and, through `#[path]`, by `tests/allocations/` and the fuzz
-//! targets): fixtures, a request driver, response invariants and a reference parser.
+//! Shared by the test modules (and, through `#[path]`, by `tests/attack_corpus.rs` and the
+//! fuzz targets): fixtures, a request driver, response invariants and a reference parser.
 
 pub(crate) mod fixtures;
 #[allow(dead_code, unreachable_pub)]

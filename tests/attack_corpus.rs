@@ -6,9 +6,11 @@
 //! Each attack is sent three ways: as an actual request, as a preflight, and as an actual
 //! request to a strict policy (which must answer 403 without calling the application).
 
-use crate::support::harness;
-use crate::support::invariants;
 use cors_model as browser_model;
+/// The request driver and response invariants of the main test binary (`tests/it/`).
+#[path = "it/support/mod.rs"]
+mod support;
+use support::{harness, invariants};
 
 use std::alloc::System;
 use std::sync::{Mutex, MutexGuard};
@@ -19,13 +21,13 @@ use invariants::PolicyShape;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tower_cors::{CorsPolicy, Decision, IssueKind, Refusal};
 
-/// The binary's global allocator (`main.rs`), whose counts a [`Region`] reads.
+#[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Allocation counts are process-wide: the tests of this binary run one at a time.
+/// Allocation counts are process-wide: the tests of this file run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-pub(crate) fn serial() -> MutexGuard<'static, ()> {
+fn serial() -> MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
