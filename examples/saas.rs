@@ -35,7 +35,7 @@
 //! a token, and `401`s and unknown `/api/*` paths' `404`s carry the CORS
 //! headers the page needs to read them; the refusal log shows each request's
 //! full path. The logic lives in `examples/saas/app.rs`, which
-//! `tests/saas_example.rs` drives through a real server.
+//! `tests/it/saas_example.rs` drives through a real server.
 //!
 //! ```sh
 //! cargo run --features serde --example saas

@@ -12,7 +12,7 @@
 //!   origin, so a malformed row is reported and the policy in force stays.
 //!
 //! The logic lives in `examples/tenant_origins/tenants.rs`, which
-//! `tests/tenant_origins.rs` tests against a real database file.
+//! `tests/it/tenant_origins.rs` tests against a real database file.
 //!
 //! Run with:
 //!

@@ -35,7 +35,7 @@
 //! ```
 //!
 //! `serve` prints `listening on http://ADDR` first (`ADDR` may end in `:0`
-//! for any free port). `tests/tenants_postgres.rs` runs two replicas against
+//! for any free port). `tests/it/tenants_postgres.rs` runs two replicas against
 //! a real PostgreSQL and stops and restarts it under them.
 
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 //! with a predicate on `/api`, and the router with bearer auth inside one
 //! `CorsLayer`.
 //!
-//! `examples/saas.rs` runs it; `tests/saas_example.rs` includes this same
+//! `examples/saas.rs` runs it; `tests/it/saas_example.rs` includes this same
 //! file and drives it through a real server on loopback.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -203,7 +203,7 @@ impl RefusalLog {
     }
 
     /// The lines kept, oldest first.
-    #[allow(dead_code)] // read by tests/saas_example.rs
+    #[allow(dead_code)] // read by tests/it/saas_example.rs
     pub(crate) fn lines(&self) -> Vec<String> {
         let lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         lines.iter().cloned().collect()

@@ -2,7 +2,7 @@
 //! tenant origins, the API, and the two ways to turn the table into CORS
 //! decisions that follow it while the server runs.
 //!
-//! `examples/tenant_origins.rs` runs it; `tests/tenant_origins.rs` includes
+//! `examples/tenant_origins.rs` runs it; `tests/it/tenant_origins.rs` includes
 //! this same file and tests it against a real database file.
 //!
 //! - **Way (a), a predicate over a snapshot** ([`Snapshot`],

@@ -5,7 +5,7 @@
 //! and for a policy rebuilt and swapped in with `PolicyHandle::replace` (b).
 //! Malformed origins in the table are reported and open nothing.
 
-#[path = "../examples/tenant_origins/tenants.rs"]
+#[path = "../../examples/tenant_origins/tenants.rs"]
 mod tenants;
 
 use std::convert::Infallible;

@@ -17,13 +17,10 @@
 //! and `Sec-Fetch-Site`, which never make a request same-origin), whose outcome the
 //! reference decides directly. Paths are compared as the layer normalises them.
 
+use crate::support::harness;
+use crate::support::invariants;
+use crate::support::reference;
 use cors_model as browser_model;
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/invariants.rs"]
-mod invariants;
-#[path = "support/reference.rs"]
-mod reference;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -6,11 +6,9 @@
 //! Each attack is sent three ways: as an actual request, as a preflight, and as an actual
 //! request to a strict policy (which must answer 403 without calling the application).
 
+use crate::support::harness;
+use crate::support::invariants;
 use cors_model as browser_model;
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/invariants.rs"]
-mod invariants;
 
 use std::alloc::System;
 use std::sync::{Mutex, MutexGuard};
@@ -21,13 +19,13 @@ use invariants::PolicyShape;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tower_cors::{CorsPolicy, Decision, IssueKind, Refusal};
 
-#[global_allocator]
+/// The binary's global allocator (`main.rs`), whose counts a [`Region`] reads.
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Allocation counts are process-wide: the tests of this file run one at a time.
+/// Allocation counts are process-wide: the tests of this binary run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn serial() -> MutexGuard<'static, ()> {
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

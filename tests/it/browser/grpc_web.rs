@@ -4,19 +4,13 @@
 //! sends a preflight first). The service runs behind
 //! `tonic_web::GrpcWebLayer` inside `CorsLayer`.
 //!
-//! Run with `cargo test --test browser_grpc_web -- --include-ignored`; needs
+//! Run with `cargo test --test it browser::grpc_web:: -- --include-ignored`; needs
 //! the Debian packages `chromium` and `chromium-driver` (or `CHROMIUM` /
 //! `CHROMEDRIVER`), and fails when they are missing.
 
-#[path = "../examples/grpc_web.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod example;
-#[path = "support/grpc.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod grpc;
-#[path = "browser/harness.rs"]
-#[allow(dead_code)]
-mod harness;
+use super::harness;
+use crate::grpc_web::example;
+use crate::support::grpc;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -729,22 +729,55 @@ fn non_utf8_values_are_errors() {
     );
 }
 
+/// The environment is process-wide and this binary's other tests run beside this one, so
+/// the variables are not set here: a child process runs this test again with them set from
+/// its start, and must pass.
 #[test]
 fn from_env_reads_the_process_environment() {
-    // A prefix no other test uses: the environment is shared by the test threads.
-    std::env::set_var("TCORS_FROM_ENV_ALLOW_ORIGINS", "https://app.example.com");
-    std::env::set_var("TCORS_FROM_ENV_MAX_AGE", "120");
-    let config = CorsConfig::from_env("TCORS_FROM_ENV").expect("valid");
-    assert_eq!(config.allow_origins, ["https://app.example.com"]);
-    assert_eq!(config.max_age, Some(120));
-    std::env::set_var("TCORS_FROM_ENV_MAX_AGES", "120");
-    let err = CorsConfig::from_env("TCORS_FROM_ENV").expect_err("unknown variable");
-    assert_eq!(
-        err.to_string(),
-        "invalid CORS policy: TCORS_FROM_ENV_MAX_AGES: unknown variable: did you mean TCORS_FROM_ENV_MAX_AGE?"
+    if std::env::var_os("TCORS_FROM_ENV_ALLOW_ORIGINS").is_some() {
+        return from_env_in_the_child();
+    }
+    let valid = [
+        ("TCORS_FROM_ENV_ALLOW_ORIGINS", "https://app.example.com"),
+        ("TCORS_FROM_ENV_MAX_AGE", "120"),
+    ];
+    run_in_a_child(&valid);
+    run_in_a_child(&[valid[0], valid[1], ("TCORS_FROM_ENV_MAX_AGES", "120")]);
+}
+
+/// Runs [`from_env_reads_the_process_environment`] alone in a new process of this test
+/// binary whose environment has `vars`.
+fn run_in_a_child(vars: &[(&str, &str)]) {
+    let path = concat!(module_path!(), "::from_env_reads_the_process_environment");
+    // Test names leave out the crate's name.
+    let name = path.split_once("::").map_or(path, |(_, name)| name);
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args(["--exact", name, "--test-threads=1"])
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run the test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{vars:?}\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    for v in ["ALLOW_ORIGINS", "MAX_AGE", "MAX_AGES"] {
-        std::env::remove_var(format!("TCORS_FROM_ENV_{v}"));
+}
+
+/// The child's side: its environment holds the variables since it started.
+fn from_env_in_the_child() {
+    let result = CorsConfig::from_env("TCORS_FROM_ENV");
+    if std::env::var_os("TCORS_FROM_ENV_MAX_AGES").is_none() {
+        let config = result.expect("valid");
+        assert_eq!(config.allow_origins, ["https://app.example.com"]);
+        assert_eq!(config.max_age, Some(120));
+    } else {
+        let err = result.expect_err("unknown variable");
+        assert_eq!(
+            err.to_string(),
+            "invalid CORS policy: TCORS_FROM_ENV_MAX_AGES: unknown variable: did you mean TCORS_FROM_ENV_MAX_AGE?"
+        );
     }
 }
 

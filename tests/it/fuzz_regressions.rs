@@ -3,14 +3,8 @@
 //! `regex_analysis`) through the same checks, so `cargo test` exercises them without
 //! cargo-fuzz.
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/invariants.rs"]
-mod invariants;
-#[path = "support/reference.rs"]
-mod reference;
+use crate::support::fixtures;
+use crate::support::reference;
 
 use std::path::PathBuf;
 

@@ -6,7 +6,7 @@
 
 #![cfg(feature = "serde")]
 
-#[path = "../examples/saas/app.rs"]
+#[path = "../../examples/saas/app.rs"]
 mod app;
 
 use std::net::SocketAddr;
@@ -302,7 +302,7 @@ async fn a_stranger_gets_no_cors_headers() {
 
 #[test]
 fn the_examples_documentation_shows_the_configuration_it_writes() {
-    let source = include_str!("../examples/saas.rs");
+    let source = include_str!("../../examples/saas.rs");
     let shown: String = source
         .lines()
         .skip_while(|line| *line != "//! ```toml")

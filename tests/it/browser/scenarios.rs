@@ -492,7 +492,7 @@ pub(crate) fn table() -> Vec<Scenario> {
         // A non-special origin (chrome-extension://, capacitor://) has no scenario: the pages
         // here come from the harness's own HTTP servers, and Chromium sends such an origin
         // only from a loaded extension or an app shell's WebView; an extension with host
-        // permissions is not subject to CORS at all. tests/origin_forms.rs covers them.
+        // permissions is not subject to CORS at all. tests/it/origin_forms.rs covers them.
         Scenario {
             desc: "glob pr-* matches a preview deployment's label",
             policy: Policy {

@@ -9,11 +9,16 @@
 //! a change that adds or removes an allocation must update the table below.
 //!
 //! The requests and policies are those of `benches/instructions.rs` (same module), built
-//! before counting starts. Everything runs in one test so that no other test thread
-//! allocates while counting.
+//! before counting starts. Everything runs in one test, and the attack corpus (which counts
+//! too) waits for it, so that no other test thread allocates while counting.
 
-#[path = "../benches/common/mod.rs"]
+/// Hostile input, refused with bounded work.
+mod attack_corpus;
+#[path = "../../benches/common/mod.rs"]
 mod common;
+/// The request driver and response invariants of the main test binary (`tests/it/`).
+#[path = "../it/support/mod.rs"]
+mod support;
 
 use std::{alloc::System, hint::black_box};
 
@@ -90,6 +95,7 @@ fn expected_through_axum(kind: Kind) -> usize {
 
 #[test]
 fn allocations_per_request_are_exact() {
+    let _serial = attack_corpus::serial();
     let plan = plan();
     for kind in [Kind::HostileCommas, Kind::HostileNames, Kind::HostileLines] {
         assert!(

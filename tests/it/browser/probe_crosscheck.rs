@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 
 use cors_probe::{Probe, Verdict};
 
-use crate::backends::Backend;
-use crate::harness::{Browser, Engine};
-use crate::scenarios::{self, Credentials, Scenario};
-use crate::{collect_logs, run_backend, serve_table, target_dir, token, url_for, Attempt};
+use super::backends::Backend;
+use super::harness::{Browser, Engine};
+use super::scenarios::{self, Credentials, Scenario};
+use super::{collect_logs, run_backend, serve_table, target_dir, token, url_for, Attempt};
 
 /// Whether the scenario is one request the probe can express.
 fn expressible(scenario: &Scenario) -> bool {

@@ -4,8 +4,7 @@
 //! any origin with private network access do not build; the safe shapes build
 //! and serve, through the service.
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::harness;
 
 use http::{Method, Request};
 use tower_cors::{CorsPolicy, IssueKind, PolicyBuilder};
@@ -320,7 +319,7 @@ fn mdns_patterns_do_not_build_with_credentials_or_the_guard() {
 
 #[test]
 fn every_rule_of_the_embedded_list_refuses_patterns_at_or_above_it() {
-    let list = include_str!("../data/public_suffix_list.dat");
+    let list = include_str!("../../data/public_suffix_list.dat");
     let mut bases = std::collections::BTreeSet::new();
     for rule in list
         .lines()

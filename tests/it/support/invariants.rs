@@ -6,11 +6,6 @@
 use http::{HeaderMap, Method, Uri};
 use tower_cors::Refusal;
 
-// Its own copy: not every including crate declares `reference` beside this module.
-#[allow(clippy::duplicate_mod)]
-#[path = "reference.rs"]
-mod reference;
-
 /// The few facts about a policy the response invariants depend on.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct PolicyShape {

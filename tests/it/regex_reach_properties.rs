@@ -33,7 +33,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use publicsuffix::Psl;
 use tower_cors::{CorsPolicy, IssueKind, Origin};
 
-const LIST_TEXT: &str = include_str!("../data/public_suffix_list.dat");
+const LIST_TEXT: &str = include_str!("../../data/public_suffix_list.dat");
 
 fn list() -> &'static publicsuffix::List {
     static LIST: OnceLock<publicsuffix::List> = OnceLock::new();

@@ -5,7 +5,7 @@
 //! their last snapshot, and once it is back they catch up, through
 //! notifications and through the periodic resync.
 //!
-//! Run with `cargo test --test tenants_postgres -- --include-ignored`. As
+//! Run with `cargo test --test it tenants_postgres:: -- --include-ignored`. As
 //! root, PostgreSQL runs as the `postgres` user (it refuses to run as
 //! root); otherwise as the current user.
 

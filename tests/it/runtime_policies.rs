@@ -2,8 +2,7 @@
 //! layer, origin predicates, per-path policies, the WebSocket guard and the
 //! same-origin exemption — through the tower service and through axum.
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::harness;
 
 use std::collections::HashSet;
 use std::convert::Infallible;

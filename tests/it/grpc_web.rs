@@ -4,12 +4,10 @@
 //! does: a preflight with `x-grpc-web`, `x-user-agent` and
 //! `content-type: application/grpc-web+proto`, then the call.
 
-#[path = "../examples/grpc_web.rs"]
+#[path = "../../examples/grpc_web.rs"]
 #[allow(dead_code, unreachable_pub)]
-mod example;
-#[path = "support/grpc.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod grpc;
+pub(crate) mod example;
+use crate::support::grpc;
 
 use std::net::SocketAddr;
 

@@ -1,7 +1,7 @@
 //! A plain hyper 1 server (no axum) with the layer, through hyper-util's
 //! tower adapter: the code of `examples/hyper_server.rs`, over TCP.
 
-#[path = "../examples/hyper_server.rs"]
+#[path = "../../examples/hyper_server.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod example;
 

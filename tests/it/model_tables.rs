@@ -7,8 +7,7 @@
 //! refuses, what a policy decides for a preflight, and what a browser (the model) can do with
 //! the layer's answers. A disagreement lists every name on which the two differ.
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::harness;
 
 use cors_model::tables::{self, SpecList};
 use cors_model::{

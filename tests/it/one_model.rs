@@ -3,8 +3,7 @@
 //! per-path form, code goes on top of configuration, and every issue names
 //! its place in the front end that produced it — never a rewritten message.
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::harness;
 
 use std::sync::{Arc, Mutex};
 
