@@ -799,7 +799,13 @@ fn origin_values(policy: &Policy, ports: Ports) -> Vec<HeaderValue> {
 
 /// The flow's application wrapped for `backend`.
 fn mount(layout: Layout, backend: Backend, ports: Ports, journal: &Journal) -> (Router, Control) {
-    let wrap_tower_cors = |layer: tower_cors::CorsLayer, app: Router| {
+    let reports = journal.clone();
+    let wrap_tower_cors = move |layer: tower_cors::CorsLayer, app: Router| {
+        let reports = reports.clone();
+        let layer = layer.on_refusal(move |report| {
+            let line = report.to_string();
+            reports.with("", |t| t.refusals.push(line));
+        });
         Router::new().fallback_service(tower::Layer::layer(&layer, app))
     };
     match (layout, backend) {
@@ -1257,6 +1263,24 @@ fn judge(
                     .any(|l| l.contains(&format!("t={token}'")) && l.contains(&refused_line))
             {
                 fail(format!("the console should say {refused_line:?}"));
+            }
+            // tower-cors's refusal report quotes that same console line for a handshake its
+            // guard refused.
+            if !expected.opens
+                && expected.handshake_status == 403
+                && token.contains(&format!("-{}-", Backend::TowerCors.slug()))
+            {
+                let quoted = format!("failed: {refused_line}\"");
+                let reports = journal.traffic("").refusals;
+                if !reports
+                    .iter()
+                    .any(|l| l.starts_with("WebSocket handshake refused: ") && l.ends_with(&quoted))
+                {
+                    fail(format!(
+                        "tower-cors's refusal report should quote the console's {refused_line:?}, \
+                         its reports were {reports:?}"
+                    ));
+                }
             }
             let handshake = last_answer(&traffic);
             if handshake != Some(expected.handshake_status) {

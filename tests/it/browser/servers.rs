@@ -45,6 +45,9 @@ pub(crate) struct Traffic {
     pub(crate) seen: Vec<Seen>,
     /// Requests that reached the application behind the CORS layer.
     pub(crate) inner_calls: usize,
+    /// The tower-cors layer's refusal reports (kept under the empty token: a report
+    /// names the path, not the query that carries the token).
+    pub(crate) refusals: Vec<String>,
 }
 
 impl Traffic {
