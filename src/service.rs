@@ -98,21 +98,22 @@ where
                 return serve!(plain: inner, policy, None, req);
             }
         }
+        // A reloadable table is read through this service's cache: the one in
+        // force, without touching the shared storage unless it was replaced.
         #[cfg(feature = "reload")]
-        if let Some(cache) = self.cache.as_mut() {
-            // A reloadable table: the one in force, without touching the
-            // shared storage unless it was replaced.
-            let policy = cache.load().policy_for(req.uri().path());
-            return match hook {
-                None if !policy.needs_parts() => serve!(plain: inner, policy, None, req),
-                None => serve_parts(inner, policy, None, req),
-                Some(_) => serve_hooked(inner, policy, hook, req),
-            };
-        }
+        let cached = self
+            .cache
+            .as_mut()
+            .map(|c| c.load().policy_for(req.uri().path()));
+        #[cfg(not(feature = "reload"))]
+        let cached: Option<&CorsPolicy> = None;
         let mut current = None;
-        let policy = match self.source.policy(|| req.uri().path(), &mut current) {
-            Ok(policy) => policy,
-            Err(shadowed) => return serve_report_only(inner, shadowed, hook, req),
+        let policy = match cached {
+            Some(policy) => policy,
+            None => match self.source.policy(|| req.uri().path(), &mut current) {
+                Ok(policy) => policy,
+                Err(shadowed) => return serve_report_only(inner, shadowed, hook, req),
+            },
         };
         // A policy chosen at run time, written out here too; what is rarer
         // (a refusal hook) runs out of line.

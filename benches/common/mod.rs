@@ -176,30 +176,26 @@ pub const PREFIXES: usize = 10;
 
 /// The same policy under the last of [`PREFIXES`] path prefixes tried (`/`, the shortest:
 /// the requests' path is `/`), the others `/service-{i}`.
-pub fn tower_cors_per_path(origins: Origins) -> tower_cors::CorsLayer {
+fn per_path_table(origins: Origins) -> tower_cors::PathPolicies {
     let policy = tower_cors_policy(origins, tower_cors::CorsPolicy::builder());
-    let paths = (0..PREFIXES - 1)
+    (0..PREFIXES - 1)
         .fold(tower_cors::PathPolicies::builder(), |b, i| {
             b.prefix(format!("/service-{i}"), policy.clone())
         })
         .prefix("/", policy)
         .build()
-        .expect("benchmark prefixes are valid");
-    tower_cors::CorsLayer::new(paths)
+        .expect("benchmark prefixes are valid")
 }
 
-/// The table of [`tower_cors_per_path`], replaceable through a handle: a whole table
-/// read through `arc-swap` on every request.
+/// The table of [`per_path_table`] in a fixed layer.
+pub fn tower_cors_per_path(origins: Origins) -> tower_cors::CorsLayer {
+    tower_cors::CorsLayer::new(per_path_table(origins))
+}
+
+/// The table of [`per_path_table`], replaceable through a handle: each service reads the
+/// table in force through its cache.
 pub fn tower_cors_reloadable_per_path(origins: Origins) -> tower_cors::CorsLayer {
-    let policy = tower_cors_policy(origins, tower_cors::CorsPolicy::builder());
-    let paths = (0..PREFIXES - 1)
-        .fold(tower_cors::PathPolicies::builder(), |b, i| {
-            b.prefix(format!("/service-{i}"), policy.clone())
-        })
-        .prefix("/", policy)
-        .build()
-        .expect("benchmark prefixes are valid");
-    tower_cors::CorsLayer::reloadable(paths).0
+    tower_cors::CorsLayer::reloadable(per_path_table(origins)).0
 }
 
 /// The same policy with its origins decided by an `allow_origin_fn` predicate instead of

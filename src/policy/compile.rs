@@ -3,7 +3,6 @@
 //! [`CorsPolicy`], the only way one is made.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -97,9 +96,7 @@ impl Compiler<'_> {
         let allow_methods = join(methods.iter().map(Method::as_str), any_method);
         let allow_headers = join(headers.iter().map(HeaderName::as_str), any_header);
         let expose_headers = join(expose.iter().map(HeaderName::as_str), any_expose);
-        let max_age = spec
-            .max_age
-            .map(|s| shared(HeaderValue::from(Duration::from_secs(s).as_secs())));
+        let max_age = spec.max_age.map(|s| shared(HeaderValue::from(s)));
         let mut compiled = Compiled {
             origins: origins.unwrap_or(Origins::Any),
             credentials: spec.allow_credentials,

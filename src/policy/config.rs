@@ -226,11 +226,9 @@ impl CorsConfig {
                 Err(err) => found.extend(err.issues().iter().cloned()),
             }
             issues.extend(
-                PolicyError::new(found)
-                    .produced_by(&front, Some(prefix))
-                    .issues()
-                    .iter()
-                    .cloned(),
+                found
+                    .into_iter()
+                    .map(|i| i.produced_by(&front, Some(prefix))),
             );
         }
         if !issues.is_empty() {

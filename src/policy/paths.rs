@@ -251,15 +251,8 @@ impl PathPoliciesBuilder {
     pub fn build(self) -> Result<PathPolicies, PolicyError> {
         let mut issues = Vec::new();
         for (i, (prefix, _)) in self.prefixes.iter().enumerate() {
-            if let Some(why) = prefix_problem(prefix) {
-                issues.push(
-                    Issue::new(
-                        IssueKind::InvalidPathPrefix,
-                        prefix,
-                        format!("path prefix {prefix:?} {why}"),
-                    )
-                    .at(Setting::Paths, i),
-                );
+            if let Some(issue) = prefix_issue(prefix) {
+                issues.push(issue.at(Setting::Paths, i));
             } else if self.prefixes[..i].iter().any(|(p, _)| p == prefix) {
                 issues.push(
                     Issue::new(

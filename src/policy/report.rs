@@ -6,6 +6,7 @@ use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 
 use super::{is_websocket_upgrade, Action, CorsPolicy, Decision, Origins};
+use crate::origin::Origin;
 use crate::refusal::PolicyView;
 
 /// What a policy sends for one request: its own answer (status, headers,
@@ -95,39 +96,28 @@ impl PolicyView for CorsPolicy {
 /// or removed. Each is looked up in the exact set: a few hashes, on the
 /// refusal path only, whatever the size of the list.
 fn near_misses(origin: &str) -> impl Iterator<Item = (String, &'static str)> + '_ {
-    let parsed = origin.split_once("://").and_then(|(scheme, rest)| {
-        let other = match scheme {
+    let parsed = Origin::parse(origin).and_then(|o| {
+        let other = match o.scheme() {
             "https" => "http",
             "http" => "https",
             _ => return None,
         };
-        let host = match rest.rfind(':') {
-            Some(i)
-                if i + 1 < rest.len()
-                    && rest[i + 1..].bytes().all(|b| b.is_ascii_digit())
-                    && (!rest.starts_with('[') || rest[..i].ends_with(']')) =>
-            {
-                &rest[..i]
-            }
-            _ => rest,
-        };
-        Some((scheme, other, host, rest))
+        Some((o, other))
     });
-    parsed
+    parsed.into_iter().flat_map(move |(o, other)| {
+        let (scheme, host) = (o.scheme(), o.host());
+        let port = o.port().map(|p| format!(":{p}")).unwrap_or_default();
+        let www = match host.strip_prefix("www.") {
+            Some(bare) => bare.to_owned(),
+            None => format!("www.{host}"),
+        };
+        [
+            (format!("{other}://{host}{port}"), "the scheme differs"),
+            (format!("{other}://{host}"), "the scheme and port differ"),
+            (format!("{scheme}://{host}"), "the port differs"),
+            (format!("{scheme}://{www}{port}"), "\"www.\" differs"),
+        ]
         .into_iter()
-        .flat_map(move |(scheme, other, host, rest)| {
-            let www = match host.strip_prefix("www.") {
-                Some(bare) => bare.to_owned(),
-                None => format!("www.{host}"),
-            };
-            let port = &rest[host.len()..];
-            [
-                (format!("{other}://{rest}"), "the scheme differs"),
-                (format!("{other}://{host}"), "the scheme and port differ"),
-                (format!("{scheme}://{host}"), "the port differs"),
-                (format!("{scheme}://{www}{port}"), "\"www.\" differs"),
-            ]
-            .into_iter()
-            .filter(move |(twin, _)| twin != origin)
-        })
+        .filter(move |(twin, _)| twin != origin)
+    })
 }
