@@ -384,10 +384,15 @@ impl Issue {
         input: impl Into<String>,
         message: impl Into<Message>,
     ) -> Self {
+        Self::of(kind, input.into(), message.into())
+    }
+
+    /// [`Issue::new`] without its conversions, compiled once.
+    fn of(kind: IssueKind, input: String, message: Message) -> Self {
         Self(Box::new(IssueData {
             kind,
-            input: input.into(),
-            message: message.into(),
+            input,
+            message,
             setting: None,
             index: None,
             suggestion: None,

@@ -91,6 +91,7 @@ mod escape;
 mod future;
 mod headers;
 mod layer;
+mod list;
 mod matcher;
 mod origin;
 mod policy;

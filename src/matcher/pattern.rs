@@ -187,7 +187,7 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
         let why = if parts.fixes.is_empty() {
             String::new()
         } else {
-            format!(" ({})", parts.fixes.join(", "))
+            format!(" ({})", crate::list::join(&parts.fixes, ", "))
         };
         return Err(invalid(
             input,

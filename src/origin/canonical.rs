@@ -371,7 +371,7 @@ fn canonical_origin_general(input: &str) -> Result<String, NotCanonical> {
         let why = if parts.fixes.is_empty() {
             String::new()
         } else {
-            format!(" ({})", parts.fixes.join(", "))
+            format!(" ({})", crate::list::join(&parts.fixes, ", "))
         };
         Err(NotCanonical {
             message: format!(

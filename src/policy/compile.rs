@@ -41,10 +41,7 @@ pub(crate) fn compile(
     }
     if *front != Front::Builder {
         // In the order of the fields and their entries; combinations last.
-        issues.sort_by_key(|issue| match (issue.setting(), issue.index()) {
-            (Some(setting), index) => (setting.rank(), index.unwrap_or(0)),
-            (None, _) => (usize::MAX, 0),
-        });
+        crate::list::sort_by_key(&mut issues, |issue| crate::list::issue_place(issue, false));
     }
     Err(PolicyError::new(issues).produced_by(front, None))
 }
@@ -471,7 +468,7 @@ impl Compiler<'_> {
         &mut self,
         setting: Setting,
         list: &[String],
-        forbidden: impl Fn(&str) -> Option<Message>,
+        forbidden: fn(&str) -> Option<Message>,
     ) -> (Vec<HeaderName>, bool) {
         let mut names: Vec<HeaderName> = Vec::new();
         let mut any = false;

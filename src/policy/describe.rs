@@ -130,7 +130,7 @@ impl fmt::Display for CorsPolicy {
         let modes = if modes.is_empty() {
             "none".to_owned()
         } else {
-            modes.join(", ")
+            crate::list::join(&modes, ", ")
         };
         row(f, "modes:", &modes)
     }
@@ -144,7 +144,7 @@ fn joined(items: &[String]) -> String {
     if items.is_empty() {
         "none".to_owned()
     } else {
-        items.join(", ")
+        crate::list::join(items, ", ")
     }
 }
 

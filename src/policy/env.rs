@@ -135,7 +135,7 @@ impl CorsConfig {
                     .cloned(),
             );
         }
-        issues.sort_by_key(|issue| (issue.setting().map_or(0, |s| s.rank() + 1), issue.index()));
+        crate::list::sort_by_key(&mut issues, |issue| crate::list::issue_place(issue, true));
         if issues.is_empty() {
             Ok(config)
         } else {
@@ -209,7 +209,10 @@ fn unknown_variable(prefix: &str, name: &str) -> Issue {
         Some((_, c)) => format!("unknown variable: did you mean {c}?"),
         None => {
             let all: Vec<String> = variables(prefix).collect();
-            format!("unknown variable: the known ones are {}", all.join(", "))
+            format!(
+                "unknown variable: the known ones are {}",
+                crate::list::join(&all, ", ")
+            )
         }
     };
     unknown(name, message)

@@ -272,7 +272,7 @@ impl PathPoliciesBuilder {
             .into_iter()
             .map(|(p, policy)| (p.into_boxed_str(), policy))
             .collect();
-        entries.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
+        crate::list::sort_by_key(&mut entries, |e| u64::MAX - e.0.len() as u64);
         let policies = || entries.iter().map(|(_, p)| p).chain(self.fallback.as_ref());
         let closed = CorsPolicy::uncovered(
             policies().flat_map(CorsPolicy::own_origins),

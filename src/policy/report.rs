@@ -48,7 +48,7 @@ fn join_differences(mut out: Vec<String>, a: &HeaderMap, b: &HeaderMap) -> Strin
             out.push(name.as_str().to_owned());
         }
     }
-    out.join(", ")
+    crate::list::join(&out, ", ")
 }
 
 impl CorsPolicy {
