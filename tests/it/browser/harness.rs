@@ -37,8 +37,10 @@ use serde_json::{json, Value};
 const HOST_RULES: &str =
     "--host-resolver-rules=MAP *.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1";
 
-/// How long a new WebDriver session may take before the run fails (a browser
-/// that cannot start makes some drivers wait forever).
+/// How long a new WebDriver session may take on the first attempt (a browser
+/// that cannot start makes some drivers wait forever); each later attempt
+/// waits this much longer, since on a loaded machine (other tests of the
+/// binary run beside the browser) a start can be slow rather than hung.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(12);
 const START_ATTEMPTS: usize = 4;
 
@@ -226,9 +228,11 @@ pub(crate) struct Browser {
 impl Browser {
     /// Starts `engine`'s driver and browser with a fresh profile under `scratch`.
     ///
-    /// A session that does not open within `SESSION_TIMEOUT` (a browser that
-    /// hangs at start-up) is killed with its driver and started afresh, up
-    /// to `START_ATTEMPTS` times; then the run fails.
+    /// A session that does not open in time (`SESSION_TIMEOUT`, then twice,
+    /// three and four times that: a browser that hangs at start-up, or a
+    /// slow start on a loaded machine) is killed with its driver and started
+    /// afresh, up to `START_ATTEMPTS` times; then the run fails, quoting
+    /// each driver's last log lines.
     pub(crate) async fn launch(engine: Engine, scratch: &Path) -> Browser {
         Browser::launch_with(engine, scratch, &LaunchOptions::default()).await
     }
@@ -240,8 +244,9 @@ impl Browser {
         options: &LaunchOptions,
     ) -> Browser {
         let mut hangs = Vec::new();
-        for _ in 0..START_ATTEMPTS {
-            match Browser::try_launch(engine, scratch, options).await {
+        for attempt in 1..=START_ATTEMPTS {
+            let wait = SESSION_TIMEOUT * attempt as u32;
+            match Browser::try_launch(engine, scratch, options, wait).await {
                 Ok(browser) => {
                     for hang in &hangs {
                         eprintln!("{}: started again after: {hang}", engine.name());
@@ -262,6 +267,7 @@ impl Browser {
         engine: Engine,
         scratch: &Path,
         options: &LaunchOptions,
+        wait: Duration,
     ) -> Result<Browser, String> {
         let suffix = unique_suffix();
         let profile = scratch.join(format!("{}-profile-{suffix}", engine.slug()));
@@ -305,7 +311,7 @@ impl Browser {
         let mut builder = ClientBuilder::new(HttpConnector::new());
         builder.capabilities(capabilities);
         let connect = builder.connect(&webdriver);
-        let client = match tokio::time::timeout(SESSION_TIMEOUT, connect).await {
+        let client = match tokio::time::timeout(wait, connect).await {
             Ok(Ok(client)) => client,
             Ok(Err(e)) => panic!(
                 "{driver_name} could not start {}: {e} (driver log: {})",
@@ -314,8 +320,9 @@ impl Browser {
             ),
             Err(_) => {
                 return Err(format!(
-                    "{driver_name} did not open a {} session within {SESSION_TIMEOUT:?}",
+                    "{driver_name} did not open a {} session within {wait:?} (driver log, last lines: {})",
                     engine.name(),
+                    log_tail(&log),
                 ))
             }
         };
@@ -577,6 +584,18 @@ fn minibrowser() -> PathBuf {
 
 /// `program` on a virtual X display (WebKitGTK has no headless mode), or on
 /// the real one with `WEBKIT_USE_DISPLAY`.
+/// The last lines of a driver's log, on one line, for a start that failed.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(5)..].join(" | ");
+    if tail.is_empty() {
+        "empty".to_owned()
+    } else {
+        tail
+    }
+}
+
 fn on_display(program: &Path) -> Command {
     if std::env::var_os("WEBKIT_USE_DISPLAY").is_some() {
         Command::new(program)
