@@ -3,7 +3,8 @@
 //! sort (every list is ordered by a `u64` key, stably, by sorting
 //! `(key, position)` pairs and moving the items into that order; each
 //! `sort_by_key` on another element type would compile another copy of the
-//! whole algorithm), and a join that is a plain loop.
+//! whole algorithm), a join that is a plain loop, and the key that orders a
+//! configuration's issues like its fields.
 
 use crate::error::Issue;
 

@@ -184,11 +184,7 @@ fn parse(input: &str) -> Result<(Box<[u8]>, Rule), Issue> {
     }
     let canonical = rebuild(&parts.scheme, &host, &parts.host, port);
     if !parts.fixes.is_empty() || canonical != input {
-        let why = if parts.fixes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", crate::list::join(&parts.fixes, ", "))
-        };
+        let why = parts.fixes_note();
         return Err(invalid(
             input,
             &format!("write it as browsers send origins{why}: did you mean {canonical:?}?"),

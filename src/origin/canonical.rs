@@ -42,6 +42,17 @@ pub(crate) struct ConfigOrigin {
     pub(crate) fixes: Vec<&'static str>,
 }
 
+impl ConfigOrigin {
+    /// The fixes for an error message: ` (fix, fix)`, or nothing.
+    pub(crate) fn fixes_note(&self) -> String {
+        if self.fixes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", crate::list::join(&self.fixes, ", "))
+        }
+    }
+}
+
 /// Splits a configured origin (or pattern) into scheme, host and port,
 /// normalizing what can be normalized and recording each change.
 pub(crate) fn split_config_origin(input: &str) -> Result<ConfigOrigin, String> {
@@ -368,11 +379,7 @@ fn canonical_origin_general(input: &str) -> Result<String, NotCanonical> {
     if canonical == input {
         Ok(canonical)
     } else {
-        let why = if parts.fixes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", crate::list::join(&parts.fixes, ", "))
-        };
+        let why = parts.fixes_note();
         Err(NotCanonical {
             message: format!(
                 "{input:?} is not an origin as browsers send it{why}: did you mean {canonical:?}?"
